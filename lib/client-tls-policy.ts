@@ -1,0 +1,46 @@
+import { Construct } from 'constructs';
+import { checkDnsLabel, failEarly } from './core/values';
+import { ClientTlsMode } from './types';
+import type { IWorkload } from './workload';
+import { IMeshMember, MeshModelBuilder } from './zero-trust-mesh';
+import { ZeroTrustNamespace } from './zero-trust-namespace';
+
+export interface ClientTlsPolicyProps {
+  /** The workload whose Service the clients call. */
+  readonly workload: IWorkload;
+  /** How clients speak to it. */
+  readonly mode: ClientTlsMode;
+  /**
+   * The Kubernetes Service in front of the workload.
+   * @default - the workload name
+   */
+  readonly service?: string;
+}
+
+/**
+ * A DestinationRule telling clients how to reach a workload's Service: plaintext for a workload
+ * without a sidecar, or Istio mutual TLS. Disabling TLS toward a STRICT workload is refused: it
+ * would break every client.
+ */
+export class ClientTlsPolicy extends Construct implements IMeshMember {
+  private readonly props: ClientTlsPolicyProps;
+
+  constructor(scope: Construct, id: string, props: ClientTlsPolicyProps) {
+    super(scope, id);
+    this.props = props;
+    if (!Object.values(ClientTlsMode).includes(props.mode)) failEarly(this.node.path, `mode ${JSON.stringify(props.mode)} is not a ClientTlsMode`);
+    failEarly(this.node.path, checkDnsLabel('service', props.service ?? props.workload.name));
+    ZeroTrustNamespace.of(this).mesh._register(this);
+  }
+
+  /** @internal */
+  public _contribute(model: MeshModelBuilder): void {
+    model.clientTls.push({
+      namespace: this.props.workload.namespaceName,
+      workload: this.props.workload.name,
+      service: this.props.service ?? this.props.workload.name,
+      mode: this.props.mode,
+      origin: this.node.path,
+    });
+  }
+}

@@ -1,0 +1,266 @@
+// The compiler: intent model in, Istio objects out. Pure: no construct tree, no I/O. The output is
+// sorted and independent of the order in which the model lists things, so that GitOps diffs only
+// show real changes.
+import {
+  DestinationRuleSpec, DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode, DestinationRuleSpecTrafficPolicyTlsMode,
+  ServiceEntrySpec, ServiceEntrySpecLocation, ServiceEntrySpecResolution,
+  toJson_DestinationRuleSpec, toJson_ServiceEntrySpec,
+} from '../../imports/networking.istio.io';
+import {
+  AuthorizationPolicySpec, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, PeerAuthenticationSpec,
+  PeerAuthenticationSpecMtlsMode, PeerAuthenticationSpecPortLevelMtlsMode,
+  toJson_AuthorizationPolicySpec, toJson_PeerAuthenticationSpec,
+} from '../../imports/security.istio.io';
+import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
+import { compareStrings, principal, sortedUnique } from './semantics';
+import { validateMesh, ZeroTrustValidationError } from './validate';
+
+/** Annotation naming the construct(s) that declared an object, one entry per rule for policies. */
+export const DECLARED_BY_ANNOTATION = 'zero-trust.dev/declared-by';
+/** Istio's annotation for a policy that is evaluated and logged but not enforced. */
+export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
+
+export const SECURITY_API = 'security.istio.io/v1';
+export const NETWORKING_API = 'networking.istio.io/v1';
+
+export interface IstioDocument {
+  readonly apiVersion: string;
+  readonly kind: string;
+  readonly metadata: {
+    readonly name: string;
+    readonly namespace: string;
+    readonly labels?: Record<string, string>;
+    readonly annotations?: Record<string, string>;
+  };
+  readonly spec: Record<string, unknown>;
+}
+
+export interface CompiledMesh {
+  /** Objects in the root namespace (mesh-wide). */
+  readonly mesh: IstioDocument[];
+  /** Objects of each declared namespace, by namespace name, in sorted order. */
+  readonly namespaces: ReadonlyMap<string, IstioDocument[]>;
+}
+
+/** Validates the model and compiles it; throws ZeroTrustValidationError listing every problem. */
+export function compileMesh(mesh: MeshModel): CompiledMesh {
+  const issues = validateMesh(mesh);
+  if (issues.length > 0) throw new ZeroTrustValidationError(issues);
+
+  const edgesByTarget = new Map<string, EdgeModel[]>();
+  for (const edge of mesh.edges) {
+    const key = `${edge.to.namespace}/${edge.to.workload}`;
+    let list = edgesByTarget.get(key);
+    if (!list) edgesByTarget.set(key, (list = []));
+    list.push(edge);
+  }
+  const byNamespace = <T extends { namespace: string }>(items: readonly T[]) => {
+    const map = new Map<string, T[]>();
+    for (const item of items) {
+      let list = map.get(item.namespace);
+      if (!list) map.set(item.namespace, (list = []));
+      list.push(item);
+    }
+    return map;
+  };
+  const workloads = new Map(mesh.namespaces.flatMap((n) => n.workloads).map((w) => [`${w.namespace}/${w.name}`, w]));
+  const external = byNamespace(mesh.externalServices);
+  const clientTls = byNamespace(mesh.clientTls);
+
+  const namespaces = new Map<string, IstioDocument[]>();
+  for (const ns of [...mesh.namespaces].sort((a, b) => compareStrings(a.name, b.name))) {
+    const docs: IstioDocument[] = [];
+    docs.push(...compileNamespace(ns));
+    for (const workload of ns.workloads) {
+      docs.push(...compileWorkload(mesh, ns, workload, edgesByTarget.get(`${ns.name}/${workload.name}`) ?? []));
+    }
+    for (const svc of external.get(ns.name) ?? []) docs.push(...compileExternalService(ns, svc, workloads));
+    for (const tls of clientTls.get(ns.name) ?? []) docs.push(compileClientTls(mesh, ns, tls));
+    namespaces.set(ns.name, sortDocuments(docs));
+  }
+
+  const meshDocs = [peerAuthentication(mesh.rootNamespace, 'default', { mtls: { mode: modeOf(mesh.mode) } }, [mesh.origin], {})];
+  return { mesh: meshDocs, namespaces };
+}
+
+const KIND_ORDER = ['PeerAuthentication', 'AuthorizationPolicy', 'DestinationRule', 'ServiceEntry'];
+
+function sortDocuments(docs: IstioDocument[]): IstioDocument[] {
+  return docs.sort((a, b) => (KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind)) || compareStrings(a.metadata.name, b.metadata.name));
+}
+
+function compileNamespace(ns: NamespaceModel): IstioDocument[] {
+  const docs = [
+    peerAuthentication(ns.name, 'default', { mtls: { mode: modeOf(ns.mode) } }, [ns.origin], ns.labels),
+    // An ALLOW policy without rules matches nothing: every workload of the namespace is closed
+    // until an ALLOW policy selecting it admits a request.
+    authorizationPolicy(ns, 'allow-nothing', {}, [ns.origin]),
+  ];
+  if (ns.denyFromNamespaces.length > 0) {
+    docs.push(authorizationPolicy(ns, 'deny-namespaces', {
+      action: AuthorizationPolicySpecAction.DENY,
+      rules: [{ from: [{ source: { namespaces: sortedUnique(ns.denyFromNamespaces) } }] }],
+    }, [ns.origin]));
+  }
+  return docs;
+}
+
+function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: EdgeModel[]): IstioDocument[] {
+  const docs: IstioDocument[] = [];
+  const selector = { matchLabels: { ...workload.labels } };
+  const plaintextPorts = sortedUnique(workload.plaintextPorts);
+
+  if (workload.mode !== undefined || plaintextPorts.length > 0) {
+    // portLevelMtls requires a selector (CRD rule), which is why plaintext ports live in a
+    // workload-level PeerAuthentication rather than the namespace one.
+    const spec: PeerAuthenticationSpec = {
+      selector,
+      mtls: workload.mode !== undefined ? { mode: modeOf(workload.mode) } : undefined,
+      portLevelMtls: plaintextPorts.length > 0
+        ? Object.fromEntries(plaintextPorts.map((p) => [String(p), { mode: PeerAuthenticationSpecPortLevelMtlsMode.PERMISSIVE }]))
+        : undefined,
+    };
+    docs.push(peerAuthentication(ns.name, `${workload.name}-mtls`, spec, [workload.origin], ns.labels));
+  }
+
+  const rules: { rule: AuthorizationPolicySpecRules; origin: string }[] = edges.map((edge) => ({ rule: edgeRule(mesh, edge), origin: edge.origin }));
+  if (plaintextPorts.length > 0) {
+    // The namespace's allow-nothing policy would block the scraper: admit plaintext requests (no
+    // peer identity) on exactly these ports, optionally only from the given addresses.
+    const blocks = sortedUnique(workload.plaintextIpBlocks);
+    rules.push({
+      rule: {
+        from: [{ source: { notPrincipals: ['*'], ...(blocks.length > 0 ? { ipBlocks: blocks } : {}) } }],
+        to: [{ operation: { ports: plaintextPorts.map(String) } }],
+      },
+      origin: workload.origin,
+    });
+  }
+  if (rules.length > 0) {
+    // One ALLOW policy per destination workload; identical rules from different declarations
+    // collapse into one, and rules are sorted so that declaration order never shows in the output.
+    const merged = new Map<string, { rule: AuthorizationPolicySpecRules; origins: string[] }>();
+    for (const { rule, origin } of rules) {
+      const key = JSON.stringify(rule);
+      const entry = merged.get(key);
+      if (entry) entry.origins.push(origin);
+      else merged.set(key, { rule, origins: [origin] });
+    }
+    const sorted = [...merged.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, v]) => v);
+    docs.push(authorizationPolicy(ns, `${workload.name}-allow`, {
+      selector,
+      action: AuthorizationPolicySpecAction.ALLOW,
+      rules: sorted.map((r) => r.rule),
+    }, sorted.map((r) => sortedUnique(r.origins).join(' & '))));
+  }
+  return docs;
+}
+
+function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
+  const operation = {
+    ...(edge.methods ? { methods: sortedUnique(edge.methods) } : {}),
+    ...(edge.paths ? { paths: sortedUnique(edge.paths) } : {}),
+    ...(edge.ports ? { ports: sortedUnique(edge.ports).map(String) } : {}),
+  };
+  return {
+    from: [{ source: sourceFields(mesh, edge.from) }],
+    ...(Object.keys(operation).length > 0 ? { to: [{ operation }] } : {}),
+  };
+}
+
+function sourceFields(mesh: MeshModel, source: SourceModel): { principals?: string[]; namespaces?: string[] } {
+  switch (source.kind) {
+    case 'workload':
+    case 'serviceAccount':
+      return { principals: [principal(source.trustDomain ?? mesh.trustDomain, source.namespace, source.serviceAccount)] };
+    case 'namespace':
+      return { namespaces: [source.namespace] };
+    case 'anyAuthenticated':
+      // A bare "*" principal requires a verified peer certificate: any mTLS identity, never plaintext.
+      return { principals: ['*'] };
+  }
+}
+
+function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, workloads: ReadonlyMap<string, WorkloadModel>): IstioDocument[] {
+  const protocol = svc.protocol === 'TCP' ? 'TCP' : 'HTTP';
+  // The application speaks plaintext to its sidecar on appPort; the sidecar forwards to the
+  // server's TLS port and originates mutual TLS there (Istio's "egress TLS origination" pattern).
+  const serviceEntry: ServiceEntrySpec = {
+    hosts: [svc.host],
+    location: ServiceEntrySpecLocation.MESH_UNDERSCORE_EXTERNAL,
+    resolution: ServiceEntrySpecResolution.DNS,
+    exportTo: ['.'],
+    ports: [{
+      number: svc.appPort,
+      name: `${protocol.toLowerCase()}-${svc.appPort}`,
+      protocol,
+      ...(svc.appPort !== svc.port ? { targetPort: svc.port } : {}),
+    }],
+  };
+  const docs: IstioDocument[] = [document(NETWORKING_API, 'ServiceEntry', ns, svc.name, toJson_ServiceEntrySpec(serviceEntry)!, [svc.origin])];
+
+  const tls = {
+    mode: DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode.MUTUAL,
+    ...(svc.credentialName !== undefined
+      ? { credentialName: svc.credentialName }
+      : { clientCertificate: svc.clientCertificate, privateKey: svc.privateKey, ...(svc.caCertificates ? { caCertificates: svc.caCertificates } : {}) }),
+    // Automatic SNI only works for HTTP; set both so that TCP and HTTP behave the same and the
+    // server certificate is checked against the host.
+    sni: svc.sni ?? svc.host,
+    subjectAltNames: sortedUnique(svc.subjectAltNames ?? [svc.host]),
+  };
+  for (const client of svc.clients) {
+    const workload = workloads.get(`${client.namespace}/${client.workload}`)!;
+    const spec: DestinationRuleSpec = {
+      host: svc.host,
+      exportTo: ['.'],
+      // A credentialName in a sidecar DestinationRule is only honoured with a workloadSelector;
+      // binding to the declared clients also keeps the key pair away from other workloads.
+      workloadSelector: { matchLabels: { ...workload.labels } },
+      trafficPolicy: { portLevelSettings: [{ port: { number: svc.appPort }, tls }] },
+    };
+    docs.push(document(NETWORKING_API, 'DestinationRule', ns, `${svc.name}-${client.workload}`, toJson_DestinationRuleSpec(spec)!, [svc.origin]));
+  }
+  return docs;
+}
+
+function compileClientTls(mesh: MeshModel, ns: NamespaceModel, tls: ClientTlsModel): IstioDocument {
+  const spec: DestinationRuleSpec = {
+    host: `${tls.service}.${tls.namespace}.svc.${mesh.clusterDomain}`,
+    trafficPolicy: {
+      tls: { mode: tls.mode === 'DISABLE' ? DestinationRuleSpecTrafficPolicyTlsMode.DISABLE : DestinationRuleSpecTrafficPolicyTlsMode.ISTIO_UNDERSCORE_MUTUAL },
+    },
+  };
+  return document(NETWORKING_API, 'DestinationRule', ns, `${tls.workload}-client-tls`, toJson_DestinationRuleSpec(spec)!, [tls.origin]);
+}
+
+function modeOf(mode: Mode): PeerAuthenticationSpecMtlsMode {
+  switch (mode) {
+    case 'STRICT': return PeerAuthenticationSpecMtlsMode.STRICT;
+    case 'PERMISSIVE': return PeerAuthenticationSpecMtlsMode.PERMISSIVE;
+    case 'DISABLE': return PeerAuthenticationSpecMtlsMode.DISABLE;
+  }
+}
+
+function peerAuthentication(namespace: string, name: string, spec: PeerAuthenticationSpec, origins: string[], labels: Readonly<Record<string, string>>): IstioDocument {
+  return document(SECURITY_API, 'PeerAuthentication', { name: namespace, labels }, name, toJson_PeerAuthenticationSpec(spec)!, origins);
+}
+
+function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[]): IstioDocument {
+  const doc = document(SECURITY_API, 'AuthorizationPolicy', ns, name, toJson_AuthorizationPolicySpec(spec)!, origins);
+  if (ns.dryRun) doc.metadata.annotations![DRY_RUN_ANNOTATION] = 'true';
+  return doc;
+}
+
+function document(
+  apiVersion: string, kind: string, ns: { name: string; labels: Readonly<Record<string, string>> }, name: string,
+  spec: Record<string, unknown>, origins: string[],
+): IstioDocument {
+  const labels = Object.keys(ns.labels).length > 0 ? { labels: { ...ns.labels } } : {};
+  return {
+    apiVersion,
+    kind,
+    metadata: { name, namespace: ns.name, ...labels, annotations: { [DECLARED_BY_ANNOTATION]: JSON.stringify(origins) } },
+    spec,
+  };
+}

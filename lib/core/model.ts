@@ -1,0 +1,106 @@
+// The intent model: what a platform team declared, as plain data. The constructs build it; the
+// compiler turns it into Istio objects; the analyzer and property tests build it directly. Every
+// item carries `origin`, the construct path (or any label) that declared it, so that errors and
+// `zero-trust explain` can point back at the code.
+
+/** Istio's PeerAuthentication modes, without UNSET: inheriting is expressed by leaving a mode out. */
+export type Mode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** Application protocol of a workload port; methods and paths only exist on HTTP-family ports. */
+export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP';
+
+export interface MeshModel {
+  readonly trustDomain: string;
+  readonly rootNamespace: string;
+  /** DNS suffix of in-cluster services, used for DestinationRule hosts. */
+  readonly clusterDomain: string;
+  readonly mode: Mode;
+  readonly origin: string;
+  readonly namespaces: readonly NamespaceModel[];
+  readonly edges: readonly EdgeModel[];
+  readonly externalServices: readonly ExternalServiceModel[];
+  readonly clientTls: readonly ClientTlsModel[];
+}
+
+export interface NamespaceModel {
+  readonly name: string;
+  readonly mode: Mode;
+  /** Every AuthorizationPolicy of the namespace carries istio.io/dry-run: logged, not enforced. */
+  readonly dryRun: boolean;
+  readonly denyFromNamespaces: readonly string[];
+  /** The user accepts identity rules toward ports that also take plaintext (see README). */
+  readonly acceptPlaintextBypass: boolean;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly origin: string;
+  readonly workloads: readonly WorkloadModel[];
+}
+
+export interface WorkloadPortModel {
+  readonly number: number;
+  readonly protocol: PortProtocol;
+}
+
+export interface WorkloadModel {
+  readonly name: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** Overrides the namespace mode for this workload. */
+  readonly mode?: Mode;
+  /** Ports that accept plaintext (PERMISSIVE port-level mode plus an ALLOW rule for them). */
+  readonly plaintextPorts: readonly number[];
+  /** Narrows who may reach the plaintext ports; by default any client without a mesh identity. */
+  readonly plaintextIpBlocks: readonly string[];
+  /** Declared ports; when present, edges may only name these ports. */
+  readonly ports: readonly WorkloadPortModel[];
+  readonly origin: string;
+}
+
+/** Who an edge admits. Every kind is matched through the mTLS peer certificate. */
+export type SourceModel =
+  | { readonly kind: 'workload'; readonly namespace: string; readonly name: string; readonly serviceAccount: string; readonly trustDomain?: string }
+  | { readonly kind: 'serviceAccount'; readonly namespace: string; readonly serviceAccount: string; readonly trustDomain?: string }
+  | { readonly kind: 'namespace'; readonly namespace: string }
+  | { readonly kind: 'anyAuthenticated' };
+
+export interface EdgeModel {
+  readonly from: SourceModel;
+  readonly to: { readonly namespace: string; readonly workload: string };
+  readonly methods?: readonly string[];
+  readonly paths?: readonly string[];
+  readonly ports?: readonly number[];
+  readonly origin: string;
+}
+
+/** Protocol the application speaks to its sidecar for an external service. */
+export type AppProtocol = 'HTTP' | 'TCP' | 'HTTPS' | 'TLS';
+
+export interface ExternalServiceModel {
+  readonly name: string;
+  readonly namespace: string;
+  readonly host: string;
+  /** The external server's TLS port. */
+  readonly port: number;
+  /** The port the application calls in plain text; the sidecar forwards it to `port` over mTLS. */
+  readonly appPort: number;
+  readonly protocol: AppProtocol;
+  readonly clients: readonly { readonly namespace: string; readonly workload: string }[];
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+  readonly caCertificates?: string;
+  readonly credentialName?: string;
+  readonly sni?: string;
+  readonly subjectAltNames?: readonly string[];
+  readonly origin: string;
+}
+
+export type ClientTlsSetting = 'ISTIO_MUTUAL' | 'DISABLE';
+
+/** A DestinationRule that tells clients how to speak to a workload's Kubernetes Service. */
+export interface ClientTlsModel {
+  readonly namespace: string;
+  readonly workload: string;
+  readonly service: string;
+  readonly mode: ClientTlsSetting;
+  readonly origin: string;
+}

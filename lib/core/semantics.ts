@@ -1,0 +1,46 @@
+// Small facts about Istio that both the compiler and its validator need.
+import type { MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
+
+/**
+ * The mode a workload port runs in. PeerAuthentication precedence: port-level, then workload, then
+ * namespace, then the mesh-wide policy in the root namespace. Declared plaintext ports are
+ * PERMISSIVE.
+ */
+export function effectiveMode(mesh: MeshModel, ns: NamespaceModel, workload?: WorkloadModel, port?: number): Mode {
+  if (workload && port !== undefined && workload.plaintextPorts.includes(port)) return 'PERMISSIVE';
+  return workload?.mode ?? ns.mode ?? mesh.mode;
+}
+
+/** True when the mode lets a client connect without a mesh identity. */
+export function acceptsPlaintext(mode: Mode): boolean {
+  return mode !== 'STRICT';
+}
+
+/** Istio principals: `<trust domain>/ns/<namespace>/sa/<service account>`. */
+export function principal(trustDomain: string, namespace: string, serviceAccount: string): string {
+  return `${trustDomain}/ns/${namespace}/sa/${serviceAccount}`;
+}
+
+/** A stable, human-readable name for a source, used in messages and sort keys. */
+export function describeSource(source: SourceModel): string {
+  switch (source.kind) {
+    case 'workload': return `${source.namespace}/${source.name}`;
+    case 'serviceAccount': return `service account ${source.namespace}/${source.serviceAccount}`;
+    case 'namespace': return `namespace ${source.namespace}`;
+    case 'anyAuthenticated': return 'any authenticated workload';
+  }
+}
+
+/** Methods and paths are HTTP attributes; on a TCP port Istio drops an ALLOW rule that uses them. */
+export function isHttpProtocol(protocol: string): boolean {
+  return protocol !== 'TCP';
+}
+
+export function sortedUnique<T extends string | number>(values: readonly T[]): T[] {
+  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+}
+
+/** Code-point order, independent of locale, so that output is identical on every machine. */
+export function compareStrings(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,322 @@
+// Whole-model validation: everything that Istio's webhook or CRD rules would reject, and everything
+// that would silently widen or silently break access. It runs once per synth, before any file is
+// written, and reports every problem at once.
+import type { EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
+import { acceptsPlaintext, describeSource, effectiveMode, isHttpProtocol } from './semantics';
+import {
+  checkAbsoluteFile, checkDnsLabel, checkDnsSubdomain, checkExternalHost, checkIpBlock, checkLabels,
+  checkMethod, checkPath, checkPort, checkTrustDomain,
+} from './values';
+
+export interface ValidationIssue {
+  /** The construct path (or origin label) that declared the bad value. */
+  readonly path: string;
+  readonly message: string;
+}
+
+/** Thrown by the compiler when the model has problems; lists every one of them. */
+export class ZeroTrustValidationError extends Error {
+  constructor(public readonly issues: readonly ValidationIssue[]) {
+    super(`zero-trust validation failed with ${issues.length} error${issues.length === 1 ? '' : 's'}:\n` +
+      issues.map((i) => `  [${i.path}] ${i.message}`).join('\n'));
+    this.name = 'ZeroTrustValidationError';
+  }
+}
+
+export function validateMesh(mesh: MeshModel): ValidationIssue[] {
+  const issues: ValidationIssue[] = [];
+  const report = (path: string, message: string | undefined) => {
+    if (message !== undefined) issues.push({ path, message });
+  };
+
+  report(mesh.origin, checkTrustDomain(mesh.trustDomain));
+  report(mesh.origin, checkDnsLabel('root namespace', mesh.rootNamespace));
+  report(mesh.origin, checkDnsSubdomain('cluster domain', mesh.clusterDomain));
+
+  const namespaces = new Map<string, NamespaceModel>();
+  for (const ns of mesh.namespaces) {
+    report(ns.origin, checkDnsLabel('namespace', ns.name));
+    if (ns.name === mesh.rootNamespace) {
+      report(ns.origin, `namespace "${ns.name}" is the mesh root namespace: policies there apply to the whole mesh. Configure mesh-wide settings on ZeroTrustMesh instead`);
+    }
+    const previous = namespaces.get(ns.name);
+    if (previous) report(ns.origin, `namespace "${ns.name}" is already declared by ${previous.origin}; declare each namespace once`);
+    else namespaces.set(ns.name, ns);
+    if (Object.keys(ns.labels).length > 0) report(ns.origin, checkLabels('namespace labels', ns.labels));
+    validateNamespace(mesh, ns, report);
+  }
+
+  const workloads = new Map<string, { ns: NamespaceModel; workload: WorkloadModel }>();
+  for (const ns of mesh.namespaces) {
+    for (const workload of ns.workloads) workloads.set(`${ns.name}/${workload.name}`, { ns, workload });
+  }
+
+  const edgeKeys = new Map<string, EdgeModel>();
+  for (const edge of mesh.edges) {
+    validateEdge(mesh, edge, namespaces, workloads, report);
+    const key = JSON.stringify([edge.from, edge.to, edge.methods ?? [], edge.paths ?? [], edge.ports ?? []]);
+    const duplicate = edgeKeys.get(key);
+    if (duplicate) {
+      report(edge.origin, `duplicate edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload}: already declared by ${duplicate.origin}`);
+    } else {
+      edgeKeys.set(key, edge);
+    }
+  }
+
+  const externalKeys = new Map<string, ExternalServiceModel>();
+  for (const svc of mesh.externalServices) {
+    validateExternalService(svc, namespaces, workloads, report);
+    const key = `${svc.namespace}/${svc.host}:${svc.appPort}`;
+    const duplicate = externalKeys.get(key);
+    if (duplicate) {
+      report(svc.origin, `duplicate port ${svc.appPort} for host "${svc.host}" in namespace ${svc.namespace}: already declared by ${duplicate.origin}. Declare each external host and port once`);
+    } else {
+      externalKeys.set(key, svc);
+    }
+  }
+
+  for (const tls of mesh.clientTls) {
+    const target = workloads.get(`${tls.namespace}/${tls.workload}`);
+    report(tls.origin, checkDnsLabel('service', tls.service));
+    if (!target) {
+      report(tls.origin, `client TLS policy for ${tls.namespace}/${tls.workload}: no such workload is declared in a ZeroTrustNamespace`);
+      continue;
+    }
+    if (tls.mode === 'DISABLE') {
+      const strictPorts = strictnessOf(mesh, target.ns, target.workload);
+      if (strictPorts) {
+        report(tls.origin, `disabling TLS toward ${tls.namespace}/${tls.workload} breaks every client: the workload is STRICT${strictPorts}, and STRICT refuses plaintext. ` +
+          'Remove this policy (automatic mTLS already picks the right mode) or set the workload to PERMISSIVE first');
+      }
+    }
+  }
+
+  return issues;
+}
+
+/** Describes where a workload refuses plaintext, or '' when it accepts plaintext everywhere. */
+function strictnessOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel): string {
+  if (effectiveMode(mesh, ns, workload) !== 'STRICT') return '';
+  return workload.plaintextPorts.length > 0 ? ` (except ports ${workload.plaintextPorts.join(', ')})` : ' ';
+}
+
+type Report = (path: string, message: string | undefined) => void;
+
+function validateNamespace(mesh: MeshModel, ns: NamespaceModel, report: Report): void {
+  for (const denied of ns.denyFromNamespaces) {
+    report(ns.origin, checkDnsLabel('denyFromNamespaces entry', denied));
+    if (denied === ns.name) {
+      report(ns.origin, `namespace "${ns.name}" denies itself in denyFromNamespaces: every request between its own workloads would be refused. Remove it`);
+    }
+  }
+  if (new Set(ns.denyFromNamespaces).size !== ns.denyFromNamespaces.length) {
+    report(ns.origin, `denyFromNamespaces lists a namespace twice: ${JSON.stringify(ns.denyFromNamespaces)}`);
+  }
+
+  // Namespace matches come from the peer certificate; a plaintext request has none, so a DENY by
+  // namespace does not stop it. That is a bypass unless the deny is only logged (dry-run).
+  const enforced = !ns.dryRun && !ns.acceptPlaintextBypass;
+  if (enforced && ns.denyFromNamespaces.length > 0 && acceptsPlaintext(ns.mode ?? mesh.mode)) {
+    report(ns.origin, `denyFromNamespaces ${JSON.stringify(ns.denyFromNamespaces)} is bypassable: namespace "${ns.name}" is ${ns.mode} and a plaintext request carries no namespace, ` +
+      'so the DENY never matches it. Make the namespace STRICT, stage it with enforcement: Enforcement.DRY_RUN, or set acceptPlaintextBypass: true');
+  }
+
+  const names = new Map<string, WorkloadModel>();
+  const serviceAccounts = new Map<string, WorkloadModel>();
+  for (const workload of ns.workloads) {
+    validateWorkload(workload, report);
+    const previous = names.get(workload.name);
+    if (previous) report(workload.origin, `duplicate workload "${workload.name}" in namespace ${ns.name}: already declared by ${previous.origin}`);
+    else names.set(workload.name, workload);
+
+    // Istio identities are per service account: a second workload on the same account would be
+    // admitted by every edge that names the first.
+    const sharing = serviceAccounts.get(workload.serviceAccount);
+    if (sharing && sharing !== previous) {
+      report(workload.origin, `workloads "${sharing.name}" and "${workload.name}" share service account "${workload.serviceAccount}": Istio identities are per service account, ` +
+        `so an edge from one would also admit the other. Give "${workload.name}" its own serviceAccount`);
+    } else if (!sharing) {
+      serviceAccounts.set(workload.serviceAccount, workload);
+    }
+
+    if (enforced && ns.denyFromNamespaces.length > 0 && workload.mode !== undefined && acceptsPlaintext(workload.mode)) {
+      report(workload.origin, `workload "${workload.name}" is ${workload.mode}, so plaintext requests bypass denyFromNamespaces ${JSON.stringify(ns.denyFromNamespaces)} of namespace ${ns.name}. ` +
+        'Keep it STRICT and declare plaintextPorts for the ports that need plaintext, or set acceptPlaintextBypass: true on the namespace');
+    }
+  }
+
+  // A selector is a subset match: a workload whose labels are contained in another's selects that
+  // workload's pods too, and its ALLOW policy would admit its callers there.
+  const list = [...names.values()];
+  for (const a of list) {
+    for (const b of list) {
+      if (a === b) continue;
+      const containsA = Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
+      if (containsA) {
+        const same = Object.keys(a.labels).length === Object.keys(b.labels).length;
+        if (same && a.name > b.name) continue; // report identical selectors once
+        report(a.origin, `the selector of workload "${a.name}" (${JSON.stringify(a.labels)}) also selects the pods of "${b.name}" (${JSON.stringify(b.labels)}): ` +
+          `policies for "${a.name}" would apply to "${b.name}" too. Give each workload a label the other does not have`);
+      }
+    }
+  }
+}
+
+function validateWorkload(workload: WorkloadModel, report: Report): void {
+  report(workload.origin, checkDnsLabel('workload name', workload.name));
+  report(workload.origin, checkDnsSubdomain('service account', workload.serviceAccount));
+  report(workload.origin, checkLabels(`labels of workload "${workload.name}"`, workload.labels));
+  const declared = new Set<number>();
+  for (const port of workload.ports) {
+    report(workload.origin, checkPort('port', port.number));
+    if (declared.has(port.number)) report(workload.origin, `port ${port.number} is declared twice on workload "${workload.name}"`);
+    declared.add(port.number);
+  }
+  for (const port of workload.plaintextPorts) {
+    report(workload.origin, checkPort('plaintext port', port));
+    if (declared.size > 0 && !declared.has(port)) {
+      report(workload.origin, `plaintext port ${port} is not among the declared ports of workload "${workload.name}" (${[...declared].join(', ')}); declare it in ports`);
+    }
+  }
+  if (new Set(workload.plaintextPorts).size !== workload.plaintextPorts.length) {
+    report(workload.origin, `plaintextPorts lists a port twice: ${JSON.stringify(workload.plaintextPorts)}`);
+  }
+  for (const block of workload.plaintextIpBlocks) report(workload.origin, checkIpBlock(block));
+  if (workload.plaintextIpBlocks.length > 0 && workload.plaintextPorts.length === 0) {
+    report(workload.origin, 'plaintextIpBlocks is set but the workload has no plaintextPorts; remove it or declare the plaintext ports');
+  }
+}
+
+function validateEdge(
+  mesh: MeshModel,
+  edge: EdgeModel,
+  namespaces: Map<string, NamespaceModel>,
+  workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
+  report: Report,
+): void {
+  const target = `${edge.to.namespace}/${edge.to.workload}`;
+  const dest = workloads.get(target);
+  if (!dest) {
+    report(edge.origin, `edge to ${target}: no such workload in any ZeroTrustNamespace. Policies can only be emitted for workloads declared with namespace.addWorkload()`);
+    return;
+  }
+  const { ns, workload } = dest;
+
+  const from = edge.from;
+  if (from.kind === 'workload' || from.kind === 'serviceAccount') {
+    report(edge.origin, checkDnsLabel('source namespace', from.namespace));
+    report(edge.origin, checkDnsSubdomain('source service account', from.serviceAccount));
+    if (from.trustDomain !== undefined) report(edge.origin, checkTrustDomain(from.trustDomain));
+  }
+  if (from.kind === 'namespace') report(edge.origin, checkDnsLabel('source namespace', from.namespace));
+  if (from.kind === 'workload') {
+    const source = workloads.get(`${from.namespace}/${from.name}`);
+    if (source && source.workload.serviceAccount !== from.serviceAccount) {
+      report(edge.origin, `source ${from.namespace}/${from.name} names service account "${from.serviceAccount}" but the workload runs as "${source.workload.serviceAccount}"`);
+    }
+    if (!source && namespaces.has(from.namespace)) {
+      report(edge.origin, `source workload ${from.namespace}/${from.name} is not declared in namespace ${from.namespace}; add it with addWorkload() or use Peer.serviceAccount()`);
+    }
+  }
+
+  // Istio evaluates DENY before ALLOW: an edge from a denied namespace can never work.
+  const sourceNamespace = from.kind === 'anyAuthenticated' ? undefined : from.namespace;
+  if (sourceNamespace !== undefined && ns.denyFromNamespaces.includes(sourceNamespace)) {
+    report(edge.origin, `edge ${describeSource(from)} -> ${target} contradicts denyFromNamespaces of namespace ${ns.name}: DENY policies are evaluated before ALLOW, ` +
+      `so it would never work. Remove the edge or stop denying "${sourceNamespace}"`);
+  }
+
+  const methods = edge.methods ?? [];
+  const paths = edge.paths ?? [];
+  const ports = edge.ports ?? [];
+  for (const [field, list] of [['methods', methods], ['paths', paths], ['ports', ports]] as const) {
+    if (edge.methods !== undefined && field === 'methods' && list.length === 0) report(edge.origin, 'methods is an empty list: Istio reads an empty list as "any"; omit it to allow every method, or name the methods');
+    if (edge.paths !== undefined && field === 'paths' && list.length === 0) report(edge.origin, 'paths is an empty list: Istio reads an empty list as "any"; omit it to allow every path, or name the paths');
+    if (edge.ports !== undefined && field === 'ports' && list.length === 0) report(edge.origin, 'ports is an empty list: Istio reads an empty list as "any"; omit it to allow every port, or name the ports');
+    if (new Set<string | number>(list).size !== list.length) report(edge.origin, `${field} lists a value twice: ${JSON.stringify(list)}`);
+  }
+  for (const method of methods) report(edge.origin, checkMethod(method));
+  for (const path of paths) report(edge.origin, checkPath(path));
+  for (const port of ports) report(edge.origin, checkPort('port', port));
+
+  const declared = new Map(workload.ports.map((p) => [p.number, p.protocol]));
+  if (declared.size > 0) {
+    for (const port of ports) {
+      if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${target} (declared: ${[...declared.keys()].join(', ')})`);
+    }
+  }
+  if (methods.length > 0 || paths.length > 0) {
+    // On a TCP port Istio removes an ALLOW rule that has HTTP-only fields: the edge would be dead.
+    const scope = ports.length > 0 ? ports : [...declared.keys()];
+    const tcp = scope.filter((p) => declared.get(p) !== undefined && !isHttpProtocol(declared.get(p)!));
+    if (tcp.length > 0 && (ports.length > 0 || tcp.length === declared.size)) {
+      report(edge.origin, `methods/paths on TCP port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} of ${target}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. ` +
+        'Remove methods and paths, or limit the edge to the HTTP ports with ports: [...]');
+    }
+  }
+
+  // Identity is only known on mTLS traffic: toward a port that also accepts plaintext, an enforced
+  // identity rule is dead for plaintext clients. Declared plaintext ports are already open to any
+  // plaintext client, so they are the user's explicit choice.
+  if (!ns.dryRun && !ns.acceptPlaintextBypass) {
+    const scope = ports.length > 0 ? ports : [undefined];
+    const plaintext = scope.filter((p) => (p === undefined || !workload.plaintextPorts.includes(p)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, p)));
+    if (plaintext.length > 0) {
+      const mode = effectiveMode(mesh, ns, workload);
+      report(edge.origin, `edge ${describeSource(from)} -> ${target} matches on identity, but ${target} is ${mode} and accepts plaintext: ` +
+        'plaintext clients carry no identity, so they would be refused while the rule looks like it admits them. ' +
+        'Make the workload STRICT, stage the namespace with enforcement: Enforcement.DRY_RUN, or set acceptPlaintextBypass: true');
+    }
+  }
+}
+
+function validateExternalService(
+  svc: ExternalServiceModel,
+  namespaces: Map<string, NamespaceModel>,
+  workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
+  report: Report,
+): void {
+  report(svc.origin, checkDnsLabel('external service name', svc.name));
+  report(svc.origin, checkExternalHost(svc.host));
+  report(svc.origin, checkPort('port', svc.port));
+  report(svc.origin, checkPort('appPort', svc.appPort));
+  if (!namespaces.has(svc.namespace)) report(svc.origin, `external service must belong to a ZeroTrustNamespace; "${svc.namespace}" is not declared`);
+
+  if (svc.protocol === 'HTTPS' || svc.protocol === 'TLS') {
+    report(svc.origin, `protocol ${svc.protocol} means the application already speaks TLS; originating mutual TLS in the sidecar would wrap TLS in TLS and the server would reject it. ` +
+      'Let the application speak plain HTTP to the sidecar (protocol HTTP, the default) and the sidecar originates mTLS to port ' + svc.port);
+  }
+
+  if (svc.clients.length === 0) report(svc.origin, 'clients must name at least one workload: the DestinationRule is bound to them with a workloadSelector');
+  const seen = new Set<string>();
+  for (const client of svc.clients) {
+    const key = `${client.namespace}/${client.workload}`;
+    if (seen.has(key)) report(svc.origin, `client ${key} is listed twice`);
+    seen.add(key);
+    if (!workloads.has(key)) {
+      report(svc.origin, `client ${key} is not a workload declared in a ZeroTrustNamespace`);
+    } else if (client.namespace !== svc.namespace) {
+      report(svc.origin, `client ${key} is in another namespace: the ServiceEntry and DestinationRule are exported to "${svc.namespace}" only. Declare the external service in namespace ${client.namespace}`);
+    }
+  }
+
+  const files = [svc.clientCertificate, svc.privateKey, svc.caCertificates].filter((f) => f !== undefined);
+  if (svc.credentialName !== undefined) {
+    report(svc.origin, checkDnsSubdomain('credentialName', svc.credentialName));
+    if (files.length > 0) {
+      report(svc.origin, 'credentialName cannot be combined with clientCertificate, privateKey or caCertificates: Istio reads the key pair from one place. Use the secret or the files, not both');
+    }
+  } else {
+    if (svc.clientCertificate === undefined || svc.privateKey === undefined) {
+      report(svc.origin, 'mutual TLS needs a client certificate: set clientCertificate and privateKey (file paths in the sidecar) or credentialName (a secret in the namespace)');
+    }
+    if (svc.clientCertificate !== undefined) report(svc.origin, checkAbsoluteFile('clientCertificate', svc.clientCertificate));
+    if (svc.privateKey !== undefined) report(svc.origin, checkAbsoluteFile('privateKey', svc.privateKey));
+    if (svc.caCertificates !== undefined) report(svc.origin, checkAbsoluteFile('caCertificates', svc.caCertificates));
+  }
+  if (svc.sni !== undefined) report(svc.origin, checkDnsSubdomain('sni', svc.sni));
+  if (svc.subjectAltNames !== undefined) {
+    if (svc.subjectAltNames.length === 0) report(svc.origin, 'subjectAltNames is an empty list; omit it to verify the host name, or name the expected names');
+    for (const san of svc.subjectAltNames) if (typeof san !== 'string' || san.length === 0 || /\s/.test(san)) report(svc.origin, `subject alt name ${JSON.stringify(san)} is invalid`);
+  }
+}

@@ -1,0 +1,77 @@
+// The library's own enum-like types. The generated Istio enums (ISTIO_UNDERSCORE_MUTUAL and
+// friends) stay inside the compiler.
+
+/** How a workload's sidecar treats inbound connections (PeerAuthentication mode). */
+export enum MtlsMode {
+  /** Only mutual TLS; plaintext connections are refused. */
+  STRICT = 'STRICT',
+  /** Mutual TLS and plaintext are both accepted: for migrations only. */
+  PERMISSIVE = 'PERMISSIVE',
+  /** Plaintext only: the sidecar does not terminate mutual TLS. */
+  DISABLE = 'DISABLE',
+}
+
+/** Whether a namespace's AuthorizationPolicies are enforced or only logged (istio.io/dry-run). */
+export enum Enforcement {
+  /** Policies allow and deny requests. */
+  ENFORCED = 'ENFORCED',
+  /**
+   * Policies are evaluated and their decision is logged and counted, but every request goes
+   * through: the staging step while a namespace migrates from PERMISSIVE to STRICT.
+   */
+  DRY_RUN = 'DRY_RUN',
+}
+
+/** How clients of a workload's Service speak to it (DestinationRule TLS mode). */
+export enum ClientTlsMode {
+  /** Mutual TLS with the mesh's certificates. */
+  ISTIO_MUTUAL = 'ISTIO_MUTUAL',
+  /** Plaintext, for a workload without a sidecar. */
+  DISABLE = 'DISABLE',
+}
+
+/** What the application sends to its sidecar for an external service. */
+export enum ExternalProtocol {
+  /** Plain HTTP; the sidecar originates mutual TLS. The documented shape. */
+  HTTP = 'HTTP',
+  /** Plain TCP; the sidecar originates mutual TLS. */
+  TCP = 'TCP',
+  /** The application speaks HTTPS itself. Refused: origination would wrap TLS in TLS. */
+  HTTPS = 'HTTPS',
+  /** The application speaks TLS itself. Refused: origination would wrap TLS in TLS. */
+  TLS = 'TLS',
+}
+
+/** A port a workload serves, with its protocol. Methods and paths only apply to HTTP ports. */
+export class WorkloadPort {
+  /** HTTP/1.1 */
+  public static http(port: number): WorkloadPort { return new WorkloadPort(port, 'HTTP'); }
+  /** HTTP/2 */
+  public static http2(port: number): WorkloadPort { return new WorkloadPort(port, 'HTTP2'); }
+  /** gRPC: every call is a POST; paths are "/package.Service/Method". */
+  public static grpc(port: number): WorkloadPort { return new WorkloadPort(port, 'GRPC'); }
+  /** Opaque TCP: no methods or paths. */
+  public static tcp(port: number): WorkloadPort { return new WorkloadPort(port, 'TCP'); }
+
+  private constructor(public readonly number: number, public readonly protocol: 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP') {}
+}
+
+/** Layer-7 limits of an edge. Every list must be non-empty when given. */
+export interface EdgeOptions {
+  /**
+   * HTTP methods, upper case.
+   * @default - every method
+   */
+  readonly methods?: string[];
+  /**
+   * Paths: exact ("/api/v1/products"), prefix ("/api/v1/products/*"), suffix ("*.json") or
+   * template ("/api/{*}/items", "/files/{**}").
+   * @default - every path
+   */
+  readonly paths?: string[];
+  /**
+   * Workload (container) ports.
+   * @default - every port
+   */
+  readonly ports?: number[];
+}

@@ -1,0 +1,203 @@
+import { createHash } from 'node:crypto';
+import { Construct } from 'constructs';
+import type { SourceModel, WorkloadModel } from './core/model';
+import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPort, checkTrustDomain, failEarly } from './core/values';
+import { AllowEdge } from './allow-edge';
+import type { IPeer } from './peer';
+import { EdgeOptions, MtlsMode, WorkloadPort } from './types';
+import { ZeroTrustNamespace } from './zero-trust-namespace';
+
+export interface WorkloadOptions {
+  /**
+   * The Kubernetes service account the pods run as: their mesh identity.
+   * @default - the workload name
+   */
+  readonly serviceAccount?: string;
+  /**
+   * Labels that select the workload's pods.
+   * @default { app: <workload name> }
+   */
+  readonly labels?: Record<string, string>;
+  /**
+   * mTLS mode for this workload only.
+   * @default - inherits the namespace mode
+   */
+  readonly mtls?: MtlsMode;
+  /**
+   * Ports that accept plaintext, such as a metrics port scraped by a Prometheus without sidecar.
+   * Each gets a PERMISSIVE port-level mode and an ALLOW rule for clients without a mesh identity.
+   * @default - none
+   */
+  readonly plaintextPorts?: number[];
+  /**
+   * Addresses allowed to reach the plaintext ports (the scraper's pod CIDR, say).
+   * @default - any client without a mesh identity
+   */
+  readonly plaintextIpBlocks?: string[];
+  /**
+   * The ports the workload serves, with their protocol. When declared, edges may only name these
+   * ports, and methods or paths toward a TCP port are refused.
+   * @default - not declared: any port, and every port is assumed to speak HTTP
+   */
+  readonly ports?: WorkloadPort[];
+}
+
+export interface WorkloadProps extends WorkloadOptions {}
+
+/** A workload: a source of edges, and a destination when declared in a ZeroTrustNamespace. */
+export interface IWorkload extends IPeer {
+  /** The workload name. */
+  readonly name: string;
+  /** The namespace it runs in. */
+  readonly namespaceName: string;
+  /** Its service account, the identity it presents. */
+  readonly serviceAccount: string;
+  /** Admits requests from a peer to this workload. */
+  allowFrom(peer: IPeer, options?: EdgeOptions): AllowEdge;
+  /** Admits requests from this workload to another one. */
+  allowTo(destination: IWorkload, options?: EdgeOptions): AllowEdge;
+}
+
+export interface WorkloadAttributes {
+  /** Namespace of the workload. */
+  readonly namespace: string;
+  /** Workload name. */
+  readonly name: string;
+  /**
+   * Its service account.
+   * @default - the workload name
+   */
+  readonly serviceAccount?: string;
+  /**
+   * Trust domain of its identity.
+   * @default - the trust domain of the destination's mesh
+   */
+  readonly trustDomain?: string;
+}
+
+/**
+ * A workload of a ZeroTrustNamespace: the pods selected by its labels, running as its service
+ * account. Its inbound edges are merged into one ALLOW policy named `<name>-allow`.
+ */
+export class Workload extends Construct implements IWorkload {
+  /**
+   * A workload declared outside this code (another team's repository). It can be the source of an
+   * edge; it cannot be a destination, because its namespace's policies are not emitted here.
+   */
+  public static fromAttributes(attrs: WorkloadAttributes): IWorkload {
+    const serviceAccount = attrs.serviceAccount ?? attrs.name;
+    failEarly(`Workload.fromAttributes(${attrs.namespace}/${attrs.name})`,
+      checkDnsLabel('namespace', attrs.namespace),
+      checkDnsLabel('workload name', attrs.name),
+      checkDnsSubdomain('service account', serviceAccount),
+      attrs.trustDomain !== undefined ? checkTrustDomain(attrs.trustDomain) : undefined);
+    return new ImportedWorkload(attrs.namespace, attrs.name, serviceAccount, attrs.trustDomain);
+  }
+
+  public readonly name: string;
+  public readonly namespace: ZeroTrustNamespace;
+  public readonly namespaceName: string;
+  public readonly serviceAccount: string;
+  public readonly labels: Readonly<Record<string, string>>;
+  public readonly mtls?: MtlsMode;
+  public readonly peerName: string;
+  private readonly plaintextPorts: readonly number[];
+  private readonly plaintextIpBlocks: readonly string[];
+  private readonly ports: readonly WorkloadPort[];
+
+  constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
+    super(scope, id);
+    if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
+    this.namespace = scope;
+    this.name = id;
+    this.namespaceName = scope.namespaceName;
+    this.serviceAccount = props.serviceAccount ?? id;
+    this.labels = { ...(props.labels ?? { app: id }) };
+    this.mtls = props.mtls;
+    this.plaintextPorts = [...(props.plaintextPorts ?? [])];
+    this.plaintextIpBlocks = [...(props.plaintextIpBlocks ?? [])];
+    this.ports = [...(props.ports ?? [])];
+    this.peerName = `${this.namespaceName}.${id}`;
+
+    failEarly(this.node.path,
+      checkDnsLabel('workload name', id),
+      checkDnsSubdomain('service account', this.serviceAccount),
+      checkLabels('labels', this.labels),
+      ...this.plaintextPorts.map((p) => checkPort('plaintext port', p)),
+      ...this.plaintextIpBlocks.map(checkIpBlock),
+      ...this.ports.map((p) => checkPort('port', p.number)));
+    if (this.mtls !== undefined && !Object.values(MtlsMode).includes(this.mtls)) failEarly(this.node.path, `mtls ${JSON.stringify(this.mtls)} is not an MtlsMode`);
+    for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['ports', props.ports]] as const) {
+      if (list !== undefined && list.length === 0) failEarly(this.node.path, `${field} is an empty list; omit it instead`);
+    }
+    scope._addWorkload(this);
+  }
+
+  public allowFrom(peer: IPeer, options: EdgeOptions = {}): AllowEdge {
+    return new AllowEdge(this, edgeId(peer, options), { ...options, from: peer, to: this });
+  }
+
+  public allowTo(destination: IWorkload, options: EdgeOptions = {}): AllowEdge {
+    return destination.allowFrom(this, options);
+  }
+
+  /** @internal */
+  public _toSource(): SourceModel {
+    return { kind: 'workload', namespace: this.namespaceName, name: this.name, serviceAccount: this.serviceAccount };
+  }
+
+  /** @internal */
+  public _toModel(): WorkloadModel {
+    return {
+      name: this.name,
+      namespace: this.namespaceName,
+      serviceAccount: this.serviceAccount,
+      labels: this.labels,
+      ...(this.mtls !== undefined ? { mode: this.mtls } : {}),
+      plaintextPorts: this.plaintextPorts,
+      plaintextIpBlocks: this.plaintextIpBlocks,
+      ports: this.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
+      origin: this.node.path,
+    };
+  }
+}
+
+class ImportedWorkload implements IWorkload {
+  public readonly peerName: string;
+  constructor(
+    public readonly namespaceName: string,
+    public readonly name: string,
+    public readonly serviceAccount: string,
+    private readonly trustDomain?: string,
+  ) {
+    this.peerName = `${namespaceName}.${name}`;
+  }
+
+  public allowFrom(): AllowEdge {
+    throw new Error(`cannot allow traffic to ${this.namespaceName}/${this.name}: it was imported with Workload.fromAttributes() and is outside any ZeroTrustNamespace, ` +
+      'so no policy can be emitted for it. Declare its namespace with ZeroTrustNamespace and the workload with addWorkload()');
+  }
+
+  public allowTo(destination: IWorkload, options: EdgeOptions = {}): AllowEdge {
+    return destination.allowFrom(this, options);
+  }
+
+  public _toSource(): SourceModel {
+    return {
+      kind: 'workload', namespace: this.namespaceName, name: this.name, serviceAccount: this.serviceAccount,
+      ...(this.trustDomain !== undefined ? { trustDomain: this.trustDomain } : {}),
+    };
+  }
+}
+
+/**
+ * Construct id of an edge made by allowFrom/allowTo: the peer, plus a digest of the layer-7 limits
+ * when there are any, so that two edges from one peer with different limits can coexist and the
+ * id never depends on declaration order.
+ */
+function edgeId(peer: IPeer, options: EdgeOptions): string {
+  const limits = [options.methods, options.paths, options.ports];
+  if (limits.every((l) => l === undefined)) return `from-${peer.peerName}`;
+  const digest = createHash('sha256').update(JSON.stringify(limits)).digest('hex').slice(0, 8);
+  return `from-${peer.peerName}-${digest}`;
+}

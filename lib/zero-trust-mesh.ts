@@ -1,0 +1,171 @@
+import { ApiObject, Chart } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import { CompiledMesh, compileMesh } from './core/compile';
+import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel } from './core/model';
+import { ValidationIssue, ZeroTrustValidationError } from './core/validate';
+import { checkDnsLabel, checkDnsSubdomain, checkTrustDomain, failEarly } from './core/values';
+import { MtlsMode } from './types';
+
+export interface ZeroTrustMeshProps {
+  /**
+   * Trust domain of the mesh's identities (principals are `<trustDomain>/ns/<ns>/sa/<sa>`).
+   * @default 'cluster.local'
+   */
+  readonly trustDomain?: string;
+  /**
+   * Istio's root namespace, where mesh-wide policies live.
+   * @default 'istio-system'
+   */
+  readonly rootNamespace?: string;
+  /**
+   * Mesh-wide mTLS mode, the default for every namespace.
+   * @default MtlsMode.STRICT
+   */
+  readonly mtls?: MtlsMode;
+  /**
+   * DNS suffix of in-cluster services, used for DestinationRule hosts.
+   * @default 'cluster.local'
+   */
+  readonly clusterDomain?: string;
+}
+
+/** Anything that contributes to the mesh's intent model. */
+export interface IMeshMember extends IConstruct {
+  /** @internal */
+  _contribute(model: MeshModelBuilder): void;
+}
+
+/** Mutable collections the members fill in, turned into a MeshModel once per synth. */
+export interface MeshModelBuilder {
+  readonly namespaces: NamespaceModel[];
+  readonly edges: EdgeModel[];
+  readonly externalServices: ExternalServiceModel[];
+  readonly clientTls: ClientTlsModel[];
+}
+
+/**
+ * The mesh: its trust domain, root namespace and mesh-wide mTLS mode. Synthesizes the mesh-wide
+ * PeerAuthentication into `mesh.k8s.yaml` (with the default id) and compiles the policies of every
+ * ZeroTrustNamespace that belongs to it, once per synth.
+ */
+export class ZeroTrustMesh extends Chart {
+  public readonly trustDomain: string;
+  public readonly rootNamespace: string;
+  public readonly mtls: MtlsMode;
+  public readonly clusterDomain: string;
+
+  private readonly members: IMeshMember[] = [];
+  /** Paths of the constructs whose issues are reported by the construct itself. */
+  private readonly attached = new Set<string>();
+  private compiled?: { readonly version: number; readonly result: CompiledMesh | ZeroTrustValidationError; readonly issuesByPath: Map<string, ValidationIssue[]> };
+  private version = 0;
+
+  constructor(scope: Construct, id: string, props: ZeroTrustMeshProps = {}) {
+    super(scope, id, { namespace: props.rootNamespace ?? 'istio-system' });
+    this.trustDomain = props.trustDomain ?? 'cluster.local';
+    this.rootNamespace = props.rootNamespace ?? 'istio-system';
+    this.mtls = props.mtls ?? MtlsMode.STRICT;
+    this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    failEarly(this.node.path,
+      checkTrustDomain(this.trustDomain),
+      checkDnsLabel('root namespace', this.rootNamespace),
+      checkDnsSubdomain('cluster domain', this.clusterDomain));
+    if (!Object.values(MtlsMode).includes(this.mtls)) failEarly(this.node.path, `mtls ${JSON.stringify(this.mtls)} is not an MtlsMode`);
+
+    this._attach(this);
+  }
+
+  /** @internal Registers a namespace, edge or external service: it contributes to the model. */
+  public _register(member: IMeshMember): void {
+    this.members.push(member);
+    this._attach(member);
+  }
+
+  /**
+   * @internal
+   * Makes a construct report the validation issues whose origin is its own path. Validation runs
+   * once per synth: App.synth() calls every construct's validations, and all of them read the one
+   * cached compilation.
+   */
+  public _attach(construct: IConstruct): void {
+    this.attached.add(construct.node.path);
+    this.version++;
+    construct.node.addValidation({ validate: () => this.issuesFor(construct) });
+  }
+
+  /** The intent model of everything declared in this mesh so far. */
+  public toModel(): MeshModel {
+    const builder: MeshModelBuilder = { namespaces: [], edges: [], externalServices: [], clientTls: [] };
+    for (const member of this.members) member._contribute(builder);
+    return {
+      trustDomain: this.trustDomain,
+      rootNamespace: this.rootNamespace,
+      clusterDomain: this.clusterDomain,
+      mode: this.mtls,
+      origin: this.node.path,
+      ...builder,
+    };
+  }
+
+  /**
+   * The compiled objects of every namespace. Compiled at most once per change of the declared
+   * intent, so that N charts cost one compilation, not N.
+   * @internal
+   */
+  public _compile(): CompiledMesh {
+    const { result } = this.compilation();
+    if (result instanceof ZeroTrustValidationError) throw result;
+    return result;
+  }
+
+  /** The mesh-wide objects, in the root namespace. */
+  public toJson(): any[] {
+    return [...this._compile().mesh, ...foreignObjects(this)];
+  }
+
+  private issuesFor(member: IConstruct): string[] {
+    const { issuesByPath } = this.compilation();
+    const own = issuesByPath.get(member.node.path) ?? [];
+    // Issues from origins that are not a member (a model built by hand) are reported by the mesh.
+    const orphans = member === this
+      ? [...issuesByPath.entries()].filter(([path]) => !this.attached.has(path)).flatMap(([, list]) => list)
+      : [];
+    return [...own.map((i) => i.message), ...orphans.map((i) => `[${i.path}] ${i.message}`)];
+  }
+
+  private compilation() {
+    if (this.compiled?.version !== this.version) {
+      const model = this.toModel();
+      let result: CompiledMesh | ZeroTrustValidationError;
+      let issues: readonly ValidationIssue[] = [];
+      try {
+        result = compileMesh(model);
+      } catch (error) {
+        if (!(error instanceof ZeroTrustValidationError)) throw error;
+        result = error;
+        issues = error.issues;
+      }
+      const issuesByPath = new Map<string, ValidationIssue[]>();
+      for (const issue of issues) {
+        let list = issuesByPath.get(issue.path);
+        if (!list) issuesByPath.set(issue.path, (list = []));
+        list.push(issue);
+      }
+      this.compiled = { version: this.version, result, issuesByPath };
+    }
+    return this.compiled;
+  }
+}
+
+/**
+ * ApiObjects a user added to one of our charts by hand; synthesized after the compiled objects,
+ * sorted, so that the chart stays independent of declaration order.
+ */
+export function foreignObjects(chart: Chart): Record<string, unknown>[] {
+  const objects = chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart);
+  return objects.map((o) => o.toJson()).sort((a, b) => {
+    const ka = `${a.kind}/${a.metadata?.name}`;
+    const kb = `${b.kind}/${b.metadata?.name}`;
+    return ka < kb ? -1 : ka > kb ? 1 : 0;
+  });
+}

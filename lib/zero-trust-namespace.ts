@@ -1,0 +1,141 @@
+import { Chart } from 'cdk8s';
+import { Construct, IConstruct } from 'constructs';
+import type { SourceModel } from './core/model';
+import { checkDnsLabel, checkLabels, failEarly } from './core/values';
+import type { IPeer } from './peer';
+import { Enforcement, MtlsMode } from './types';
+import { Workload, WorkloadOptions } from './workload';
+import { foreignObjects, IMeshMember, MeshModelBuilder, ZeroTrustMesh } from './zero-trust-mesh';
+
+export interface ZeroTrustNamespaceProps {
+  /** The mesh the namespace belongs to. */
+  readonly mesh: ZeroTrustMesh;
+  /**
+   * mTLS mode of the namespace (its `default` PeerAuthentication).
+   * @default MtlsMode.STRICT
+   */
+  readonly mtls?: MtlsMode;
+  /**
+   * Namespaces whose workloads may never reach this one, whatever an edge says. Matched on the
+   * mTLS certificate, so only enforceable where the namespace refuses plaintext.
+   * @default - no namespace is denied
+   */
+  readonly denyFromNamespaces?: string[];
+  /**
+   * Enforce the namespace's AuthorizationPolicies, or only log their decisions while migrating
+   * (Istio's `istio.io/dry-run` annotation).
+   * @default Enforcement.ENFORCED
+   */
+  readonly enforcement?: Enforcement;
+  /**
+   * Accept enforced identity rules (edges, denyFromNamespaces) toward workloads that also accept
+   * plaintext. Plaintext requests carry no identity: they bypass a DENY and are refused by an
+   * ALLOW. Without this flag such a combination is a synth error.
+   * @default false
+   */
+  readonly acceptPlaintextBypass?: boolean;
+  /**
+   * Labels added to every object of the namespace.
+   * @default - none
+   */
+  readonly labels?: Record<string, string>;
+}
+
+/**
+ * A namespace closed by default: a PeerAuthentication of its mode, an allow-nothing
+ * AuthorizationPolicy, an optional DENY for whole namespaces, and one ALLOW policy per workload
+ * that has inbound edges. The construct id is the Kubernetes namespace name, and the objects are
+ * synthesized into `<namespace>.k8s.yaml`.
+ */
+export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
+  /** The ZeroTrustNamespace a construct is declared in. */
+  public static of(construct: IConstruct): ZeroTrustNamespace {
+    for (let scope: IConstruct | undefined = construct; scope; scope = scope.node.scope) {
+      if (scope instanceof ZeroTrustNamespace) return scope as ZeroTrustNamespace;
+    }
+    throw new Error(`[${construct.node.path}] is not inside a ZeroTrustNamespace; declare it with a ZeroTrustNamespace (or one of its workloads) as its scope`);
+  }
+
+  public readonly mesh: ZeroTrustMesh;
+  /** The Kubernetes namespace name (the construct id). */
+  public readonly namespaceName: string;
+  public readonly mtls: MtlsMode;
+  public readonly enforcement: Enforcement;
+  public readonly denyFromNamespaces: readonly string[];
+  public readonly acceptPlaintextBypass: boolean;
+  public readonly peerName: string;
+
+  private readonly workloadList: Workload[] = [];
+  private readonly namespaceLabels: Record<string, string>;
+
+  constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
+    super(scope, id, { namespace: id, labels: props.labels });
+    failEarly(this.node.path, checkDnsLabel('namespace (the construct id)', id));
+    if (scope.node.scope !== undefined) {
+      // A nested chart makes cdk8s prefix every output file with an index.
+      failEarly(this.node.path, 'a ZeroTrustNamespace must be created directly in the App, not inside another construct, so that it synthesizes to <namespace>.k8s.yaml');
+    }
+    if (!(props.mesh instanceof ZeroTrustMesh)) failEarly(this.node.path, 'mesh must be a ZeroTrustMesh');
+    this.mesh = props.mesh;
+    this.namespaceName = id;
+    this.mtls = props.mtls ?? MtlsMode.STRICT;
+    this.enforcement = props.enforcement ?? Enforcement.ENFORCED;
+    this.denyFromNamespaces = [...(props.denyFromNamespaces ?? [])];
+    this.acceptPlaintextBypass = props.acceptPlaintextBypass ?? false;
+    this.namespaceLabels = { ...(props.labels ?? {}) };
+    this.peerName = `ns.${id}`;
+
+    if (!Object.values(MtlsMode).includes(this.mtls)) failEarly(this.node.path, `mtls ${JSON.stringify(this.mtls)} is not an MtlsMode`);
+    if (!Object.values(Enforcement).includes(this.enforcement)) failEarly(this.node.path, `enforcement ${JSON.stringify(this.enforcement)} is not an Enforcement`);
+    if (props.denyFromNamespaces !== undefined && props.denyFromNamespaces.length === 0) {
+      failEarly(this.node.path, 'denyFromNamespaces is an empty list; omit it to deny no namespace');
+    }
+    failEarly(this.node.path, ...this.denyFromNamespaces.map((ns) => checkDnsLabel('denyFromNamespaces entry', ns)));
+    if (Object.keys(this.namespaceLabels).length > 0) failEarly(this.node.path, checkLabels('labels', this.namespaceLabels));
+
+    this.mesh._register(this);
+  }
+
+  /**
+   * Declares a workload of this namespace. By default it runs as service account `name` and its
+   * pods carry the label `app: name`.
+   */
+  public addWorkload(name: string, options: WorkloadOptions = {}): Workload {
+    return new Workload(this, name, options);
+  }
+
+  /** The workloads declared in this namespace. */
+  public get workloads(): readonly Workload[] {
+    return [...this.workloadList];
+  }
+
+  /** @internal */
+  public _addWorkload(workload: Workload): void {
+    this.workloadList.push(workload);
+    this.mesh._attach(workload);
+  }
+
+  /** @internal Every workload of this namespace, matched on the namespace of its certificate. */
+  public _toSource(): SourceModel {
+    return { kind: 'namespace', namespace: this.namespaceName };
+  }
+
+  /** @internal */
+  public _contribute(model: MeshModelBuilder): void {
+    model.namespaces.push({
+      name: this.namespaceName,
+      mode: this.mtls,
+      dryRun: this.enforcement === Enforcement.DRY_RUN,
+      denyFromNamespaces: this.denyFromNamespaces,
+      acceptPlaintextBypass: this.acceptPlaintextBypass,
+      labels: this.namespaceLabels,
+      origin: this.node.path,
+      workloads: this.workloadList.map((w) => w._toModel()),
+    });
+  }
+
+  /** The namespace's compiled objects (compiled once per synth for the whole mesh). */
+  public toJson(): any[] {
+    return [...(this.mesh._compile().namespaces.get(this.namespaceName) ?? []), ...foreignObjects(this)];
+  }
+}
