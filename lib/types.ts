@@ -34,8 +34,6 @@ export enum ClientTlsMode {
 export enum ExternalProtocol {
   /** Plain HTTP; the sidecar originates mutual TLS. The documented shape. */
   HTTP = 'HTTP',
-  /** Plain TCP; the sidecar originates mutual TLS. */
-  TCP = 'TCP',
   /** The application speaks HTTPS itself. Refused: origination would wrap TLS in TLS. */
   HTTPS = 'HTTPS',
   /** The application speaks TLS itself. Refused: origination would wrap TLS in TLS. */

@@ -182,7 +182,6 @@ function sourceFields(mesh: MeshModel, source: SourceModel): { principals?: stri
 }
 
 function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, workloads: ReadonlyMap<string, WorkloadModel>): IstioDocument[] {
-  const protocol = svc.protocol === 'TCP' ? 'TCP' : 'HTTP';
   // The application speaks plaintext to its sidecar on appPort; the sidecar forwards to the
   // server's TLS port and originates mutual TLS there (Istio's "egress TLS origination" pattern).
   const serviceEntry: ServiceEntrySpec = {
@@ -192,8 +191,8 @@ function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, w
     exportTo: ['.'],
     ports: [{
       number: svc.appPort,
-      name: `${protocol.toLowerCase()}-${svc.appPort}`,
-      protocol,
+      name: `http-${svc.appPort}`,
+      protocol: 'HTTP',
       ...(svc.appPort !== svc.port ? { targetPort: svc.port } : {}),
     }],
   };

@@ -73,7 +73,7 @@ export interface EdgeModel {
 }
 
 /** Protocol the application speaks to its sidecar for an external service. */
-export type AppProtocol = 'HTTP' | 'TCP' | 'HTTPS' | 'TLS';
+export type AppProtocol = 'HTTP' | 'HTTPS' | 'TLS';
 
 export interface ExternalServiceModel {
   readonly name: string;

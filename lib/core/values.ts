@@ -5,6 +5,7 @@
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
+const TEMPLATE_LITERAL = /^[a-zA-Z0-9\-._~%!$&'()+,;:@=]+$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
 /** A Kubernetes namespace, workload or construct-derived object name (RFC 1123 label). */
@@ -87,19 +88,21 @@ export function checkPath(path: string): string | undefined {
   if (/[?#]/.test(path)) return `path "${path}" contains '?' or '#': Istio matches the path without the query string or fragment, so it would never match`;
   if (/\s/.test(path)) return `path "${path}" contains whitespace`;
   if (path.includes('{') || path.includes('}')) {
+    // Istio turns such a path into an Envoy URI template; its webhook rejects anything else.
     if (!path.startsWith('/')) return `path "${path}" must start with '/'`;
     if (path.replace(/\{\*\*?\}/g, '').includes('*')) {
       return `path "${path}" mixes a '*' glob with {*}/{**} templates; use one form: "/a/{*}/b" or "/a/*"`;
     }
-    const segments = path.split('/').slice(1);
-    for (let i = 0; i < segments.length; i++) {
-      const segment = segments[i];
-      if (!segment.includes('{') && !segment.includes('}')) continue;
-      if (segment !== '{*}' && segment !== '{**}') {
+    const segments = path.replace(/^\/+|\/+$/g, '').split('/');
+    let afterDoubleStar = false;
+    for (const segment of segments) {
+      if (segment === '{*}' || segment === '{**}') {
+        if (afterDoubleStar) return `path "${path}" has a template operator after "{**}"; "{**}" must be the last operator`;
+        afterDoubleStar = segment === '{**}';
+      } else if (segment.includes('{') || segment.includes('}')) {
         return `path "${path}" has segment "${segment}": a template operator must be a whole segment, "{*}" or "{**}"`;
-      }
-      if (segment === '{**}' && i !== segments.length - 1) {
-        return `path "${path}" has "{**}" before its last segment; "{**}" matches the rest of the path and must come last`;
+      } else if (!TEMPLATE_LITERAL.test(segment)) {
+        return `path "${path}" has segment "${segment}", which a path template does not allow (letters, digits and -._~%!$&'()+,;:@= only, no empty segment)`;
       }
     }
     return undefined;
