@@ -134,7 +134,11 @@ export class Workload extends Construct implements IWorkload {
   }
 
   public allowFrom(peer: IPeer, options: EdgeOptions = {}): AllowEdge {
-    return new AllowEdge(this, edgeId(peer, options), { ...options, from: peer, to: this });
+    const id = edgeId(peer, options);
+    if (this.node.tryFindChild(id) !== undefined) {
+      failEarly(`${this.node.path}/${id}`, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
+    }
+    return new AllowEdge(this, id, { ...options, from: peer, to: this });
   }
 
   public allowTo(destination: IWorkload, options: EdgeOptions = {}): AllowEdge {

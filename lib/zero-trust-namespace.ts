@@ -101,6 +101,12 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
    * pods carry the label `app: name`.
    */
   public addWorkload(name: string, options: WorkloadOptions = {}): Workload {
+    const existing = this.node.tryFindChild(name);
+    if (existing instanceof Workload) {
+      failEarly(`${this.node.path}/${name}`, `duplicate workload "${name}": namespace ${this.namespaceName} already declares it. Declare each workload once and reuse the returned object`);
+    } else if (existing !== undefined) {
+      failEarly(`${this.node.path}/${name}`, `workload "${name}" has the construct id of another construct in namespace ${this.namespaceName}; rename that construct`);
+    }
     return new Workload(this, name, options);
   }
 

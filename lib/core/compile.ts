@@ -13,7 +13,7 @@ import {
 } from '../../imports/security.istio.io';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { compareStrings, principal, sortedUnique } from './semantics';
-import { validateMesh, ZeroTrustValidationError } from './validate';
+import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
 /** Annotation naming the construct(s) that declared an object, one entry per rule for policies. */
 export const DECLARED_BY_ANNOTATION = 'zero-trust.dev/declared-by';
@@ -78,9 +78,28 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
     for (const tls of clientTls.get(ns.name) ?? []) docs.push(compileClientTls(mesh, ns, tls));
     namespaces.set(ns.name, sortDocuments(docs));
   }
+  rejectNameClashes(namespaces);
 
   const meshDocs = [peerAuthentication(mesh.rootNamespace, 'default', { mtls: { mode: modeOf(mesh.mode) } }, [mesh.origin], {})];
   return { mesh: meshDocs, namespaces };
+}
+
+/**
+ * Derived names (`<workload>-allow`, `<service>-<client>`, ...) could still meet; two objects of one
+ * kind and name in a namespace would overwrite each other when applied.
+ */
+function rejectNameClashes(namespaces: Map<string, IstioDocument[]>): void {
+  const issues: ValidationIssue[] = [];
+  for (const docs of namespaces.values()) {
+    for (let i = 1; i < docs.length; i++) {
+      const [a, b] = [docs[i - 1], docs[i]];
+      if (a.kind === b.kind && a.metadata.name === b.metadata.name) {
+        const origin = JSON.parse(b.metadata.annotations![DECLARED_BY_ANNOTATION])[0];
+        issues.push({ path: origin, message: `${b.kind} "${b.metadata.name}" in namespace ${b.metadata.namespace} would be emitted twice (also by ${a.metadata.annotations![DECLARED_BY_ANNOTATION]}); rename one of the constructs` });
+      }
+    }
+  }
+  if (issues.length > 0) throw new ZeroTrustValidationError(issues);
 }
 
 const KIND_ORDER = ['PeerAuthentication', 'AuthorizationPolicy', 'DestinationRule', 'ServiceEntry'];
