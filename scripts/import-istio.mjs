@@ -27,3 +27,7 @@ for (const crd of wanted) {
 for (const group of [...new Set(wanted.map((c) => c.spec.group))].sort()) {
   execFileSync('npx', ['cdk8s', 'import', '--no-check-upgrade', '--no-save', '-l', 'typescript', '-o', 'imports', join(dir, `${group}.yaml`)], { stdio: 'inherit' });
 }
+
+// The schemas and CEL rules of the same four kinds, for the tests that validate every synthesized
+// object the way the API server would (test/support/istio-schema.ts).
+execFileSync('node', ['scripts/extract-istio-schemas.mjs', source], { stdio: 'inherit' });

@@ -4,17 +4,27 @@ import { join } from 'node:path';
 import { App } from 'cdk8s';
 import { parseAllDocuments } from 'yaml';
 import { MtlsMode, ZeroTrustMesh, ZeroTrustNamespace, ZeroTrustNamespaceProps } from '../lib';
+import { validateIstioObjects } from './support/istio-schema';
 
 export type Doc = { apiVersion: string; kind: string; metadata: { name: string; namespace: string; annotations?: Record<string, string>; labels?: Record<string, string> }; spec: any };
 
-/** Synthesizes an app the way `cdk8s synth` does (App.synth to a folder) and reads the files back. */
+/**
+ * Synthesizes an app the way `cdk8s synth` does (App.synth to a folder) and reads the files back.
+ * Every Istio object synthesized by any test is checked against the Istio 1.30.3 CRD schemas and
+ * their CEL rules, as the API server would check it.
+ */
 export function synthFiles(build: (app: App) => void): Record<string, string> {
   const outdir = mkdtempSync(join(tmpdir(), 'zt-test-'));
   try {
     const app = new App({ outdir });
     build(app);
     app.synth();
-    return Object.fromEntries(readdirSync(outdir).sort().map((f) => [f, readFileSync(join(outdir, f), 'utf8')]));
+    const files = Object.fromEntries(readdirSync(outdir).sort().map((f) => [f, readFileSync(join(outdir, f), 'utf8')]));
+    const istio = Object.values(files).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Doc))
+      .filter((d) => d.apiVersion.endsWith('.istio.io/v1'));
+    const errors = validateIstioObjects(istio);
+    if (errors.length > 0) throw new Error(`synthesized objects violate the Istio 1.30.3 CRDs:\n${errors.join('\n')}`);
+    return files;
   } finally {
     rmSync(outdir, { recursive: true, force: true });
   }

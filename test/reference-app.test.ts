@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { buildShop } from '../apps/shop';
 import { find, names, synthDocs, synthFiles } from './helpers';
+import { validateIstioObjects } from './support/istio-schema';
 
 const files = synthFiles(buildShop);
 const docs = synthDocs(buildShop);
@@ -9,6 +10,14 @@ const P = (sa: string) => `cluster.local/ns/production/sa/${sa}`;
 describe('reference shop app', () => {
   it('synthesizes one file per namespace and one for the mesh', () => {
     expect(Object.keys(files)).toEqual(['legacy.k8s.yaml', 'mesh.k8s.yaml', 'production.k8s.yaml']);
+  });
+
+  it('is valid against the Istio 1.30.3 CRD schemas and CEL rules, all four kinds', () => {
+    expect(validateIstioObjects(docs)).toEqual([]);
+    expect([...new Set(docs.map((d) => `${d.apiVersion}/${d.kind}`))].sort()).toEqual([
+      'networking.istio.io/v1/DestinationRule', 'networking.istio.io/v1/ServiceEntry',
+      'security.istio.io/v1/AuthorizationPolicy', 'security.istio.io/v1/PeerAuthentication',
+    ]);
   });
 
   it('matches the reviewed output', () => {
