@@ -1,0 +1,145 @@
+// Istio configuration as the analyzer sees it: every Istio security/networking object of a set of
+// YAML files, whoever wrote them (our compiler, or a person). Pure: text in, objects out.
+import { parseAllDocuments } from 'yaml';
+
+/** The kinds the analyzer models; every other kind is skipped with a note. */
+export const ANALYZED_KINDS = ['PeerAuthentication', 'AuthorizationPolicy', 'DestinationRule', 'ServiceEntry'] as const;
+export type AnalyzedKind = (typeof ANALYZED_KINDS)[number];
+
+/** Our compiler's annotation naming the construct(s) behind an object (one entry per rule for policies). */
+export const DECLARED_BY = 'zero-trust.dev/declared-by';
+export const DRY_RUN = 'istio.io/dry-run';
+
+export interface IstioObject {
+  readonly kind: AnalyzedKind;
+  readonly apiVersion: string;
+  readonly name: string;
+  /** metadata.namespace; a file without one is read as namespace "default", as kubectl would apply it. */
+  readonly namespace: string;
+  readonly annotations: Readonly<Record<string, string>>;
+  /** metadata.creationTimestamp, when the YAML carries one (live exports do; hand-written YAML does not). */
+  readonly creationTimestamp?: string;
+  readonly spec: Readonly<Record<string, any>>;
+  /** Where the object came from: file and 0-based document index. */
+  readonly source: { readonly file: string; readonly document: number };
+}
+
+export interface IstioConfig {
+  /** The analyzed objects, sorted by kind, namespace and name. */
+  readonly objects: readonly IstioObject[];
+  /** What was skipped and why (non-Istio kinds, empty documents). Sorted. */
+  readonly notes: readonly string[];
+}
+
+export interface SourceFile {
+  /** A path or label shown in messages. */
+  readonly path: string;
+  readonly text: string;
+}
+
+/** A YAML file that does not parse, or an Istio object without a name. The message names file and line. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+const ISTIO_GROUPS: Record<AnalyzedKind, string> = {
+  PeerAuthentication: 'security.istio.io',
+  AuthorizationPolicy: 'security.istio.io',
+  DestinationRule: 'networking.istio.io',
+  ServiceEntry: 'networking.istio.io',
+};
+
+/**
+ * Parses multi-document YAML (or JSON) files into Istio objects. Any API version of an analyzed
+ * kind is accepted (Istio's webhook ignores the version too); `kind: List` is unpacked; other kinds
+ * are skipped with a note.
+ */
+export function parseIstioConfig(files: readonly SourceFile[]): IstioConfig {
+  const objects: IstioObject[] = [];
+  const notes: string[] = [];
+  for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
+    const docs = parseAllDocuments(file.text);
+    const list = Array.isArray(docs) ? docs : [docs];
+    list.forEach((doc, index) => {
+      const error = doc.errors[0];
+      if (error) {
+        const pos = error.linePos?.[0];
+        const where = pos ? `${file.path}:${pos.line}:${pos.col}` : file.path;
+        throw new ConfigError(`${where}: YAML does not parse: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
+      }
+      const value = doc.toJS();
+      if (value === null || value === undefined) return; // an empty document, e.g. after a trailing '---'
+      collect(value, file.path, index, objects, notes);
+    });
+  }
+  objects.sort((a, b) => compare(`${a.kind}/${a.namespace}/${a.name}`, `${b.kind}/${b.namespace}/${b.name}`));
+  return { objects, notes: [...new Set(notes)].sort(compare) };
+}
+
+function collect(value: unknown, file: string, document: number, objects: IstioObject[], notes: string[]): void {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    notes.push(`${file}: document ${document + 1} is not a Kubernetes object; skipped`);
+    return;
+  }
+  const obj = value as Record<string, any>;
+  if (obj.kind === 'List' && Array.isArray(obj.items)) {
+    for (const item of obj.items) collect(item, file, document, objects, notes);
+    return;
+  }
+  const kind = obj.kind as string;
+  const group = typeof obj.apiVersion === 'string' ? obj.apiVersion.split('/')[0] : '';
+  if (!(ANALYZED_KINDS as readonly string[]).includes(kind) || ISTIO_GROUPS[kind as AnalyzedKind] !== group) {
+    notes.push(`${file}: ${kind ?? 'an object without kind'} (${obj.apiVersion ?? 'no apiVersion'}) is not analyzed; skipped`);
+    return;
+  }
+  const metadata = (obj.metadata ?? {}) as Record<string, any>;
+  if (typeof metadata.name !== 'string' || metadata.name.length === 0) {
+    throw new ConfigError(`${file}: document ${document + 1}: ${kind} has no metadata.name`);
+  }
+  const annotations: Record<string, string> = {};
+  for (const [k, v] of Object.entries((metadata.annotations ?? {}) as Record<string, unknown>)) annotations[k] = String(v);
+  const spec = obj.spec;
+  objects.push({
+    kind: kind as AnalyzedKind,
+    apiVersion: obj.apiVersion,
+    name: metadata.name,
+    namespace: typeof metadata.namespace === 'string' && metadata.namespace ? metadata.namespace : 'default',
+    annotations,
+    ...(metadata.creationTimestamp !== undefined ? { creationTimestamp: String(metadata.creationTimestamp) } : {}),
+    spec: typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec : {},
+    source: { file, document },
+  });
+}
+
+/** The constructs that declared an object (our compiler's annotation), or undefined for foreign YAML. */
+export function declaredBy(obj: IstioObject): string[] | undefined {
+  const raw = obj.annotations[DECLARED_BY];
+  if (raw === undefined) return undefined;
+  try {
+    const parsed = JSON.parse(raw);
+    return Array.isArray(parsed) ? parsed.map(String) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * istio.io/dry-run: Istio parses it with Go's strconv.ParseBool and treats a bad value as false.
+ * Only ALLOW and DENY policies can be dry-run (the webhook rejects it elsewhere).
+ */
+export function isDryRun(obj: IstioObject): boolean {
+  const raw = obj.annotations[DRY_RUN];
+  return raw !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw);
+}
+
+/** "namespace/name" of an object, the way every message names it. */
+export function objectId(obj: { namespace: string; name: string }): string {
+  return `${obj.namespace}/${obj.name}`;
+}
+
+export function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,96 @@
+// Words and tables shared by the renderers: how an access, a grant and a policy reference read.
+import { compare } from './config';
+import type { PolicyRef } from './decide';
+import type { Access, Grant, ReachEdge } from './reachability';
+
+export type Format = 'text' | 'markdown';
+
+/** "GET, POST /api/v1/orders/*", "host api.example.com", "not DELETE". */
+export function formatGrant(grant: Grant): string {
+  const parts: string[] = [];
+  if (grant.methods) parts.push(grant.methods.join(', '));
+  if (grant.notMethods) parts.push(`not ${grant.notMethods.join(', ')}`);
+  if (grant.paths) parts.push(grant.paths.join(', '));
+  if (grant.notPaths) parts.push(`not ${grant.notPaths.join(', ')}`);
+  if (grant.hosts) parts.push(`host ${grant.hosts.join(', ')}`);
+  if (grant.notHosts) parts.push(`not host ${grant.notHosts.join(', ')}`);
+  return parts.join(' ') || 'all requests';
+}
+
+/** What one port's access admits, in words. */
+export function formatRequests(access: Access): string {
+  const base = access.grants === 'any' ? 'all requests' : access.grants.length === 0 ? 'nothing for sure' : access.grants.map(formatGrant).join(' | ');
+  const except = access.except.length > 0 ? ` except ${access.except.map(formatGrant).join(' | ')}` : '';
+  return base + except;
+}
+
+/** Same access on every port: the per-port list collapses to one "any port" entry. */
+export function collapsePorts(access: readonly Access[]): { ports: string; access: Access }[] {
+  const other = access.find((a) => a.port === 'other');
+  const signature = (a: Access) => JSON.stringify({ ...a, port: 0, via: a.via.map((r) => `${r.namespace}/${r.name}#${r.rule}`) });
+  if (other && access.every((a) => signature(a) === signature(other))) return [{ ports: 'any', access: other }];
+  return access.map((a) => ({ ports: a.port === 'other' ? 'other ports' : String(a.port), access: a }));
+}
+
+/** A compact label for an edge, for diagrams. */
+export function edgeLabel(edge: ReachEdge): string {
+  return collapsePorts(edge.access).map(({ ports, access }) => {
+    const bits = [
+      ports === 'any' ? '' : ports === 'other ports' ? 'other ports' : `port ${ports}`,
+      access.grants === 'any' && access.except.length === 0 ? '' : formatRequests(access),
+      access.transport === 'plaintext' && !edge.from.startsWith('any') ? 'plaintext' : '',
+      access.dryRunOnly ? 'dry-run only' : '',
+      access.undecided.length > 0 ? 'undecided' : '',
+    ].filter(Boolean);
+    return bits.join(', ');
+  }).filter(Boolean).join('; ');
+}
+
+export function formatRef(r: PolicyRef): string {
+  const rule = r.rule !== undefined ? ` rule ${r.rule}` : '';
+  const by = r.declaredBy ? ` [declared by ${r.declaredBy}]` : '';
+  return `${r.namespace}/${r.name}${rule}${by}`;
+}
+
+/** A left-aligned text table, or a Markdown table. */
+export function table(headers: string[], rows: string[][], format: Format): string {
+  if (format === 'markdown') {
+    // `|` ends a cell; `*` could pair into emphasis ("*/*" would lose its stars).
+    const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\*/g, '\\*');
+    return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
+  }
+  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
+  return [line(headers), ...rows.map(line)].join('\n');
+}
+
+/**
+ * Groups callers that share one change or access toward a destination: when a group holds every
+ * caller, it reads "anyone"; every caller but plaintext ones, "any mesh workload".
+ */
+export function compressCallers<T>(
+  items: readonly { from: string; to: string; key: string; value: T }[], callers: readonly string[], plaintextCallers: readonly string[] = ['plaintext'],
+): { from: string; to: string; value: T; callers: string[] }[] {
+  const groups = new Map<string, { to: string; value: T; callers: string[] }>();
+  for (const item of items) {
+    const k = `${item.to}\u0000${item.key}`;
+    let group = groups.get(k);
+    if (!group) groups.set(k, (group = { to: item.to, value: item.value, callers: [] }));
+    group.callers.push(item.from);
+  }
+  const out: { from: string; to: string; value: T; callers: string[] }[] = [];
+  for (const group of groups.values()) {
+    const all = callers.filter((c) => c !== group.to);
+    const mesh = all.filter((c) => !plaintextCallers.includes(c));
+    const set = new Set(group.callers);
+    if (all.length > 2 && all.every((c) => set.has(c))) out.push({ from: ANYONE, to: group.to, value: group.value, callers: group.callers });
+    else if (mesh.length > 2 && mesh.every((c) => set.has(c)) && !plaintextCallers.some((c) => set.has(c))) {
+      out.push({ from: ANY_MESH, to: group.to, value: group.value, callers: group.callers });
+    }
+    else for (const from of group.callers) out.push({ from, to: group.to, value: group.value, callers: [from] });
+  }
+  return out.sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to));
+}
+
+export const ANYONE = 'anyone';
+export const ANY_MESH = 'any mesh workload';

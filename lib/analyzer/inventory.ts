@@ -1,0 +1,237 @@
+// The workloads the analyzer reasons about. Istio YAML names labels and identities, never pods, so
+// the analyzer needs to know, for each workload, its namespace, pod labels and service account.
+// Three sources, best first: the construct tree (a MeshModel), a small inventory file, or an
+// inference from the policies' own selectors and principals (with the conventions it assumes
+// listed in `notes`).
+import { parse } from 'yaml';
+import type { MeshModel, PortProtocol } from '../core/model';
+import { compare, ConfigError, IstioConfig, IstioObject } from './config';
+
+export interface InventoryPort {
+  readonly number: number;
+  /** HTTP, HTTP2 and GRPC ports get Istio's HTTP authorization filter; anything else the TCP one. */
+  readonly protocol: PortProtocol | string;
+}
+
+export interface WorkloadInfo {
+  readonly namespace: string;
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly serviceAccount: string;
+  /** false for a client without an Istio sidecar (a Prometheus outside the mesh): it speaks plaintext. */
+  readonly sidecar: boolean;
+  /** Declared ports; an undeclared port is protocol-sniffed. */
+  readonly ports: readonly InventoryPort[];
+  /** Names of the Kubernetes Services in front of it (DestinationRule hosts). */
+  readonly services: readonly string[];
+}
+
+export interface Inventory {
+  /** Trust domain of the mesh's identities. */
+  readonly trustDomain: string;
+  /** Istio's root namespace (meshConfig.rootNamespace). */
+  readonly rootNamespace: string;
+  /** Cluster DNS suffix for `<svc>.<ns>.svc.<clusterDomain>` hosts. */
+  readonly clusterDomain: string;
+  /** Sorted by namespace, then name. */
+  readonly workloads: readonly WorkloadInfo[];
+  /** How the inventory was obtained, and the conventions assumed when it was inferred. */
+  readonly notes: readonly string[];
+}
+
+export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
+export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
+
+/** The workloads declared in the construct tree (`ZeroTrustMesh.toModel()`), all with sidecars. */
+export function inventoryFromModel(mesh: MeshModel): Inventory {
+  const workloads = mesh.namespaces.flatMap((ns) => ns.workloads.map((w): WorkloadInfo => ({
+    namespace: ns.name,
+    name: w.name,
+    labels: { ...w.labels },
+    serviceAccount: w.serviceAccount,
+    sidecar: true,
+    ports: w.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
+    services: [w.name],
+  })));
+  const services = new Map(mesh.clientTls.map((t) => [`${t.namespace}/${t.workload}`, t.service]));
+  return {
+    trustDomain: mesh.trustDomain,
+    rootNamespace: mesh.rootNamespace,
+    clusterDomain: mesh.clusterDomain,
+    workloads: sortWorkloads(workloads.map((w) => {
+      const service = services.get(`${w.namespace}/${w.name}`);
+      return service && service !== w.name ? { ...w, services: [w.name, service].sort(compare) } : w;
+    })),
+    notes: ['workloads from the construct tree'],
+  };
+}
+
+/**
+ * An inventory file, YAML or JSON:
+ *
+ * ```yaml
+ * trustDomain: cluster.local        # optional
+ * rootNamespace: istio-system       # optional
+ * workloads:
+ *   - namespace: production
+ *     name: frontend
+ *     serviceAccount: frontend      # default: the name
+ *     labels: { app: frontend }     # default: { app: <name> }
+ *     ports: [{ number: 8080, protocol: HTTP }]   # optional
+ *   - namespace: monitoring
+ *     name: prometheus
+ *     sidecar: false                # a client outside the mesh, speaks plaintext
+ * ```
+ */
+export function parseInventory(text: string, file = 'inventory'): Inventory {
+  let raw: any;
+  try {
+    raw = parse(text);
+  } catch (error) {
+    throw new ConfigError(`${file}: inventory does not parse: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (typeof raw !== 'object' || raw === null || !Array.isArray(raw.workloads)) {
+    throw new ConfigError(`${file}: an inventory needs a "workloads" list (see the README)`);
+  }
+  const workloads = raw.workloads.map((w: any, i: number): WorkloadInfo => {
+    if (typeof w?.namespace !== 'string' || typeof w?.name !== 'string') {
+      throw new ConfigError(`${file}: workloads[${i}] needs "namespace" and "name"`);
+    }
+    const ports = Array.isArray(w.ports) ? w.ports.map((p: any) => (typeof p === 'number'
+      ? { number: p, protocol: 'HTTP' }
+      : { number: Number(p.number), protocol: String(p.protocol ?? 'HTTP').toUpperCase() })) : [];
+    return {
+      namespace: w.namespace,
+      name: w.name,
+      labels: w.labels && typeof w.labels === 'object' ? stringRecord(w.labels) : { app: w.name },
+      serviceAccount: typeof w.serviceAccount === 'string' ? w.serviceAccount : w.name,
+      sidecar: w.sidecar !== false,
+      ports,
+      services: Array.isArray(w.services) ? w.services.map(String).sort(compare) : [w.name],
+    };
+  });
+  return {
+    trustDomain: typeof raw.trustDomain === 'string' ? raw.trustDomain : DEFAULT_TRUST_DOMAIN,
+    rootNamespace: typeof raw.rootNamespace === 'string' ? raw.rootNamespace : DEFAULT_ROOT_NAMESPACE,
+    clusterDomain: typeof raw.clusterDomain === 'string' ? raw.clusterDomain : 'cluster.local',
+    workloads: sortWorkloads(workloads),
+    notes: [`workloads from ${file}`],
+  };
+}
+
+export interface InferOptions {
+  readonly trustDomain?: string;
+  readonly rootNamespace?: string;
+}
+
+/**
+ * Workloads inferred from the configuration itself:
+ * - every workload selector (PeerAuthentication, AuthorizationPolicy, DestinationRule
+ *   workloadSelector) outside the root namespace is a workload with exactly those labels;
+ * - every exact principal `<td>/ns/<ns>/sa/<sa>` is a workload running as `<sa>`.
+ * They are joined by the Kubernetes convention that a workload selected by `app: X` runs as
+ * service account X; a selector-only workload is assumed to run as its `app` name, a
+ * principal-only one to carry `app: <sa>`. These assumptions are listed in `notes`.
+ */
+export function inferInventory(config: IstioConfig, options: InferOptions = {}): Inventory {
+  const rootNamespace = options.rootNamespace ?? DEFAULT_ROOT_NAMESPACE;
+  const byKey = new Map<string, { namespace: string; name: string; labels: Record<string, string>; serviceAccount: string; fromSelector: boolean; fromPrincipal: boolean }>();
+  let trustDomain = options.trustDomain;
+
+  for (const obj of config.objects) {
+    const labels = selectorLabels(obj);
+    if (labels && Object.keys(labels).length > 0 && obj.namespace !== rootNamespace) {
+      const name = workloadNameFromLabels(labels);
+      const key = `${obj.namespace}/${name}`;
+      const existing = byKey.get(key);
+      if (!existing) byKey.set(key, { namespace: obj.namespace, name, labels: { ...labels }, serviceAccount: name, fromSelector: true, fromPrincipal: false });
+      else if (existing.fromSelector) Object.assign(existing.labels, labels);
+      else Object.assign(existing, { labels: { ...labels }, fromSelector: true });
+    }
+    for (const principal of principalsOf(obj)) {
+      const parts = principal.split('/');
+      if (parts.length !== 5 || parts[1] !== 'ns' || parts[3] !== 'sa' || parts.some((p) => p.includes('*') || p === '')) continue;
+      trustDomain ??= parts[0];
+      const [, , namespace, , sa] = parts;
+      const key = `${namespace}/${sa}`;
+      const existing = byKey.get(key);
+      if (!existing) byKey.set(key, { namespace, name: sa, labels: { app: sa }, serviceAccount: sa, fromSelector: false, fromPrincipal: true });
+      else existing.fromPrincipal = true;
+    }
+  }
+
+  const workloads = [...byKey.values()].map((w): WorkloadInfo => ({
+    namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount, sidecar: true, ports: [], services: [w.name],
+  }));
+  const notes = [
+    'workloads inferred from the policies\' selectors and principals (pass --inventory or --app to declare them)',
+    ...[...byKey.values()].filter((w) => w.fromSelector && !w.fromPrincipal)
+      .map((w) => `assumed ${w.namespace}/${w.name} runs as service account "${w.serviceAccount}"`),
+    ...[...byKey.values()].filter((w) => w.fromPrincipal && !w.fromSelector)
+      .map((w) => `assumed ${w.namespace}/${w.name} (seen only as a principal) has pod labels app=${w.name}`),
+  ];
+  return {
+    trustDomain: trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    rootNamespace,
+    clusterDomain: 'cluster.local',
+    workloads: sortWorkloads(workloads),
+    notes: [notes[0], ...notes.slice(1).sort(compare)],
+  };
+}
+
+/** The matchLabels of an object's workload selector, or undefined when it has none. */
+export function selectorLabels(obj: IstioObject): Record<string, string> | undefined {
+  const selector = obj.kind === 'DestinationRule' ? obj.spec.workloadSelector : obj.spec.selector;
+  const labels = selector?.matchLabels;
+  return labels && typeof labels === 'object' ? stringRecord(labels) : undefined;
+}
+
+/** A readable workload name for a selector: its `app` label, else the labels themselves. */
+export function workloadNameFromLabels(labels: Readonly<Record<string, string>>): string {
+  for (const key of ['app', 'app.kubernetes.io/name', 'k8s-app', 'name']) if (labels[key]) return labels[key];
+  return Object.keys(labels).sort(compare).map((k) => `${k}=${labels[k]}`).join(',');
+}
+
+/** Looks a workload up by "namespace/name". */
+export function findWorkload(inventory: Inventory, ref: string): WorkloadInfo | undefined {
+  const [namespace, name] = splitRef(ref);
+  return inventory.workloads.find((w) => w.namespace === namespace && w.name === name);
+}
+
+export function splitRef(ref: string): [string, string] {
+  const slash = ref.indexOf('/');
+  return slash < 0 ? ['', ref] : [ref.slice(0, slash), ref.slice(slash + 1)];
+}
+
+export function workloadRef(w: { namespace: string; name: string }): string {
+  return `${w.namespace}/${w.name}`;
+}
+
+/** Merges two inventories (for a diff, both sides must talk about the same workloads). */
+export function mergeInventories(a: Inventory, b: Inventory): Inventory {
+  const byKey = new Map(a.workloads.map((w) => [workloadRef(w), w]));
+  for (const w of b.workloads) if (!byKey.has(workloadRef(w))) byKey.set(workloadRef(w), w);
+  return { ...a, workloads: sortWorkloads([...byKey.values()]), notes: [...new Set([...a.notes, ...b.notes])] };
+}
+
+function principalsOf(obj: IstioObject): string[] {
+  if (obj.kind !== 'AuthorizationPolicy' || !Array.isArray(obj.spec.rules)) return [];
+  const out: string[] = [];
+  for (const rule of obj.spec.rules) {
+    for (const from of Array.isArray(rule?.from) ? rule.from : []) {
+      for (const field of ['principals', 'notPrincipals']) {
+        const values = from?.source?.[field];
+        if (Array.isArray(values)) out.push(...values.map(String));
+      }
+    }
+  }
+  return out;
+}
+
+function sortWorkloads(workloads: WorkloadInfo[]): WorkloadInfo[] {
+  return workloads.sort((a, b) => compare(workloadRef(a), workloadRef(b)));
+}
+
+function stringRecord(value: Record<string, unknown>): Record<string, string> {
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, String(v)]));
+}

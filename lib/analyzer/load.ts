@@ -1,0 +1,36 @@
+// Reading Istio YAML from a folder. The only file-system code of the analyzer; everything else
+// works on parsed objects.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { ConfigError, IstioConfig, parseIstioConfig, SourceFile } from './config';
+
+const YAML_FILE = /\.(ya?ml|json)$/i;
+
+/** Reads every .yaml, .yml and .json file under `dir` (recursively, in sorted order). */
+export function loadIstioDir(dir: string): IstioConfig {
+  return parseIstioConfig(readYamlFiles(dir));
+}
+
+export function readYamlFiles(dir: string): SourceFile[] {
+  let stat;
+  try {
+    stat = statSync(dir);
+  } catch {
+    throw new ConfigError(`folder ${dir} does not exist`);
+  }
+  if (!stat.isDirectory()) throw new ConfigError(`${dir} is not a folder`);
+  const files: SourceFile[] = [];
+  const walk = (current: string) => {
+    for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+      const path = join(current, entry.name);
+      if (entry.isDirectory()) {
+        if (!entry.name.startsWith('.') && entry.name !== 'node_modules') walk(path);
+      } else if (YAML_FILE.test(entry.name)) {
+        const shown = relative(process.cwd(), path);
+        files.push({ path: shown && !shown.startsWith('..') ? shown : path, text: readFileSync(path, 'utf8') });
+      }
+    }
+  };
+  walk(dir);
+  return files;
+}

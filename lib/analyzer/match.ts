@@ -1,0 +1,158 @@
+// Istio's value matchers, as pilot/pkg/security/authz/matcher and model/generator.go build them,
+// plus a three-valued logic: a condition on something the request does not say (no path given,
+// no source IP) is 'maybe', never a guess.
+
+export type Tri = 'yes' | 'no' | 'maybe';
+
+export function triAnd(values: Iterable<Tri>): Tri {
+  let result: Tri = 'yes';
+  for (const v of values) {
+    if (v === 'no') return 'no';
+    if (v === 'maybe') result = 'maybe';
+  }
+  return result;
+}
+
+export function triOr(values: Iterable<Tri>): Tri {
+  let result: Tri = 'no';
+  for (const v of values) {
+    if (v === 'yes') return 'yes';
+    if (v === 'maybe') result = 'maybe';
+  }
+  return result;
+}
+
+export function triNot(value: Tri): Tri {
+  return value === 'yes' ? 'no' : value === 'no' ? 'yes' : 'maybe';
+}
+
+export function tri(value: boolean): Tri {
+  return value ? 'yes' : 'no';
+}
+
+/**
+ * Istio's generic matcher (matcher.StringMatcherWithPrefix / HeaderMatcher): "*" alone is present and
+ * non-empty, a leading "*" a suffix match, a trailing "*" a prefix match, anything else exact (a
+ * "*" in the middle is taken literally). Case-sensitive unless `ignoreCase` (hosts).
+ */
+export function matchValue(pattern: string, value: string | undefined, ignoreCase = false): boolean {
+  if (value === undefined) return false;
+  const p = ignoreCase ? pattern.toLowerCase() : pattern;
+  const v = ignoreCase ? value.toLowerCase() : value;
+  if (p === '*') return v.length > 0;
+  if (p.startsWith('*')) return v.endsWith(p.slice(1));
+  if (p.endsWith('*')) return v.startsWith(p.slice(0, -1));
+  return v === p;
+}
+
+/**
+ * AuthorizationPolicy `principals`: matched against the peer's SPIFFE URI with `spiffe://` prepended
+ * by Istio (so a value written with `spiffe://` never matches). "*" is any mTLS peer. A value
+ * `<td>/ns/<ns>/sa/<sa>` whose trust domain is the mesh's, an alias, or the literal
+ * `cluster.local` is expanded to every trust domain of the mesh (ReplaceTrustDomainAliases).
+ */
+export function matchPrincipal(pattern: string, spiffeId: string, trustDomains: readonly string[]): boolean {
+  if (pattern === '*') return spiffeId.length > 0;
+  for (const candidate of expandTrustDomains(pattern, trustDomains)) {
+    const full = `spiffe://${candidate}`;
+    if (candidate.startsWith('*')) {
+      if (spiffeId.startsWith('spiffe://') && spiffeId.endsWith(candidate.slice(1))) return true;
+    } else if (candidate.endsWith('*')) {
+      if (spiffeId.startsWith(full.slice(0, -1))) return true;
+    } else if (spiffeId === full) {
+      return true;
+    }
+  }
+  return false;
+}
+
+function expandTrustDomains(pattern: string, trustDomains: readonly string[]): string[] {
+  const parts = pattern.split('/');
+  if (parts.length !== 5 || parts[0] === '*' || parts[0].startsWith('*')) return [pattern];
+  if (parts[0] !== 'cluster.local' && !trustDomains.includes(parts[0])) return [pattern];
+  return [...new Set([pattern, ...trustDomains.map((td) => [td, ...parts.slice(1)].join('/'))])];
+}
+
+/** `namespaces`: the regex `.*\/ns/<v>/.*` over the SPIFFE URI, every `*` becoming `.*` (any position). */
+export function matchNamespace(pattern: string, spiffeId: string): boolean {
+  const regex = pattern.split('*').map(escapeRegex).join('.*');
+  return new RegExp(`^.*/ns/${regex}/.*$`).test(spiffeId);
+}
+
+/** `serviceAccounts`: `sa` or `ns/sa`; a bare `sa` is in the POLICY's namespace. */
+export function matchServiceAccount(pattern: string, policyNamespace: string, spiffeId: string): boolean {
+  const slash = pattern.indexOf('/');
+  const ns = slash < 0 ? policyNamespace : pattern.slice(0, slash);
+  const sa = slash < 0 ? pattern : pattern.slice(slash + 1);
+  return new RegExp(`^spiffe://.+/ns/${escapeRegex(ns)}/(.+/|)sa/${escapeRegex(sa)}(/.+)?$`).test(spiffeId);
+}
+
+/** `trustDomains`: "*" any, exact `td` (a prefix `spiffe://td/`), or a `*` at one end over `[^/]*`. */
+export function matchTrustDomain(pattern: string, spiffeId: string, trustDomains: readonly string[]): boolean {
+  if (!spiffeId.startsWith('spiffe://')) return false;
+  const td = spiffeId.slice('spiffe://'.length).split('/')[0];
+  if (pattern === '*') return true;
+  const candidates = trustDomains.includes(pattern) ? trustDomains : [pattern];
+  return candidates.some((c) => (c.startsWith('*') ? td.endsWith(c.slice(1)) : c.endsWith('*') ? td.startsWith(c.slice(0, -1)) : td === c));
+}
+
+// Envoy's uri_template literal characters; `{*}` is one or more of them, `{**}` adds '/'.
+const SEGMENT = "[a-zA-Z0-9\\-._~%!$&'()+,;:@=]";
+
+/** True when Istio turns a path into an Envoy URI template (it contains `{*}` or `{**}`). */
+export function isPathTemplate(pattern: string): boolean {
+  return pattern.includes('{*}') || pattern.includes('{**}');
+}
+
+/**
+ * `paths`: matched against the path without its query string. Templates: `{*}` is exactly one
+ * segment, `{**}` zero or more, and the whole path must match; other values use the generic
+ * exact/prefix/suffix/presence rule.
+ */
+export function matchPath(pattern: string, path: string): boolean {
+  const bare = path.split('?')[0].split('#')[0];
+  if (isPathTemplate(pattern)) {
+    const regex = pattern.split(/(\{\*\*\}|\{\*\})/).map((part) => {
+      if (part === '{**}') return `${SEGMENT.slice(0, -1)}/]*`;
+      if (part === '{*}') return `${SEGMENT}+`;
+      return escapeRegex(part);
+    }).join('');
+    return new RegExp(`^${regex}$`).test(bare);
+  }
+  return matchValue(pattern, bare);
+}
+
+/** IPv4/IPv6 address or CIDR membership. */
+export function matchIp(block: string, ip: string): boolean {
+  const [base, bitsText] = block.split('/');
+  const a = parseIp(base);
+  const b = parseIp(ip);
+  if (!a || !b || a.length !== b.length) return false;
+  const bits = bitsText === undefined ? a.length * 8 : Number(bitsText);
+  for (let i = 0; i < a.length; i++) {
+    const take = Math.max(0, Math.min(8, bits - i * 8));
+    const mask = take === 0 ? 0 : (0xff << (8 - take)) & 0xff;
+    if ((a[i] & mask) !== (b[i] & mask)) return false;
+  }
+  return true;
+}
+
+function parseIp(text: string): number[] | undefined {
+  if (/^\d+(\.\d+){3}$/.test(text)) {
+    const parts = text.split('.').map(Number);
+    return parts.every((p) => p <= 255) ? parts : undefined;
+  }
+  if (!text.includes(':')) return undefined;
+  const [head, tail] = text.split('::');
+  const words = (s: string | undefined) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
+  const h = words(head);
+  const t = words(tail);
+  if (text.includes('::') ? h.length + t.length > 7 : h.length !== 8) return undefined;
+  const all = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
+  if (all.some((w) => Number.isNaN(w) || w > 0xffff)) return undefined;
+  return all.flatMap((w) => [w >> 8, w & 0xff]);
+}
+
+function escapeRegex(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

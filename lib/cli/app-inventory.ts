@@ -1,0 +1,30 @@
+// `--app <module>`: workloads from the construct tree. The module exports a function that builds
+// the app into a given App (like apps/shop.ts's buildShop), or an App. Nothing is synthesized.
+import { resolve } from 'node:path';
+import { App } from 'cdk8s';
+import { inventoryFromModel, Inventory, mergeInventories } from '../analyzer';
+import { ZeroTrustMesh } from '../zero-trust-mesh';
+import { CliError } from './errors';
+
+export function inventoryFromApp(spec: string): Inventory {
+  const [file, exportName] = spec.split(':');
+  let mod: Record<string, unknown>;
+  try {
+    mod = require(resolve(process.cwd(), file));
+  } catch (error) {
+    throw new CliError(`cannot load --app ${file}: ${(error as Error).message.split('\n')[0]}`);
+  }
+  const candidates = exportName ? [mod[exportName]] : Object.values(mod);
+  let app: App | undefined = candidates.find((c): c is App => App.prototype.isPrototypeOf(c as object));
+  if (!app) {
+    const build = candidates.find((c): c is (app: App) => App | void => typeof c === 'function');
+    if (!build) throw new CliError(`--app ${spec}: the module exports neither an App nor a function that builds one${exportName ? ` under "${exportName}"` : ''}`);
+    const fresh = new App();
+    app = (build(fresh) as App | undefined) ?? fresh;
+  }
+  // Not `instanceof`: cdk8s's Chart defines Symbol.hasInstance as Chart.isChart, which every
+  // subclass inherits, so `x instanceof ZeroTrustMesh` is true for any Chart.
+  const meshes = app.node.findAll().filter((c): c is ZeroTrustMesh => ZeroTrustMesh.prototype.isPrototypeOf(c));
+  if (meshes.length === 0) throw new CliError(`--app ${spec}: the app declares no ZeroTrustMesh`);
+  return meshes.map((m) => inventoryFromModel(m.toModel())).reduce(mergeInventories);
+}

@@ -1,0 +1,160 @@
+// The `zero-trust` command line: explain, graph, diff and readiness over folders of Istio YAML.
+// `run` returns the exit code instead of exiting, so that tests can call it in-process.
+import { Command, CommanderError, Option } from 'commander';
+import {
+  AnalyzerRequest, decide, reachability, renderDiff, renderExplain, renderGraph, renderGraphMermaid, renderReadiness,
+  semanticDiff, strictReadiness,
+} from '../analyzer';
+import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_WIDENED } from './errors';
+import { analysesOf, analysisOf, InputOptions, loadConfig, loadConfigAt } from './inputs';
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+interface Common extends InputOptions {
+  readonly quiet?: boolean;
+  readonly format: string;
+}
+
+export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
+  let exitCode = EXIT_OK;
+  const program = new Command('zero-trust')
+    .description('Explain, graph and diff Istio security policies offline, from YAML.')
+    .exitOverride()
+    .configureOutput({
+      writeOut: io.stdout,
+      writeErr: io.stderr,
+      outputError: (message, write) => write(`zero-trust: ${message.trim().replace(/^error: /, 'error: ')}\n`),
+    });
+
+  const note = (options: Common) => (message: string) => {
+    if (!options.quiet) io.stderr(`note: ${message}\n`);
+  };
+  const inputs = (cmd: Command) => cmd
+    .option('--dir <folder>', 'folder of Istio YAML', 'dist')
+    .option('--inventory <file>', 'workload inventory file (YAML or JSON)')
+    .option('--app <module>', 'take workloads from the construct tree: a module exporting a function (app) => app, or an App; "file:export" picks an export')
+    .option('--root-namespace <ns>', 'Istio root namespace (default: istio-system, or the app\'s)')
+    .option('--trust-domain <td>', 'mesh trust domain (default: cluster.local, or the app\'s)')
+    .option('-q, --quiet', 'do not print notes on stderr');
+
+  inputs(program.command('explain')
+    .description('ALLOWED, DENIED or UNDECIDED for one request, the deciding policy and rule, and the construct that declared it')
+    .requiredOption('--from <client>', 'caller: namespace/workload, namespace/* (any other workload there), plaintext (no sidecar) or principal:<td>/ns/<ns>/sa/<sa>')
+    .requiredOption('--to <workload>', 'destination: namespace/workload')
+    .option('--port <port>', 'destination (container) port', parsePort)
+    .option('--method <method>', 'HTTP method (case-sensitive)')
+    .option('--path <path>', 'HTTP path')
+    .option('--host <host>', 'HTTP host (:authority)')
+    .addOption(new Option('--protocol <protocol>', 'protocol on an undeclared port').choices(['HTTP', 'TCP']))
+    .option('--header <name=value>', 'request header (repeatable); once given, absent headers are absent', collect, [])
+    .option('--source-ip <ip>', 'client IP (ipBlocks, source.ip)')
+    .option('--remote-ip <ip>', 'original client IP (remoteIpBlocks, remote.ip)')
+    .option('--request-principal <iss/sub>', 'JWT principal; "" for a request without a token')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')))
+    .action((options: Common & Record<string, any>) => {
+      const analysis = analysisOf(loadConfig(options.dir, note(options)), options, note(options));
+      const request: AnalyzerRequest = {
+        from: options.from,
+        to: options.to,
+        ...(options.port !== undefined ? { port: options.port } : {}),
+        ...(options.protocol ? { protocol: options.protocol } : {}),
+        ...(options.method ? { method: options.method } : {}),
+        ...(options.path ? { path: options.path } : {}),
+        ...(options.host ? { host: options.host } : {}),
+        ...(options.header.length > 0 ? { headers: Object.fromEntries(options.header.map(parseHeader)) } : {}),
+        ...(options.sourceIp ? { sourceIp: options.sourceIp } : {}),
+        ...(options.remoteIp ? { remoteIp: options.remoteIp } : {}),
+        ...(options.requestPrincipal !== undefined ? { requestPrincipal: options.requestPrincipal } : {}),
+      };
+      const decision = decide(analysis, request);
+      io.stdout(options.format === 'json' ? `${JSON.stringify(decision, null, 2)}\n` : renderExplain(decision, request));
+    });
+
+  inputs(program.command('graph')
+    .description('who can reach whom: a Mermaid flowchart and a reachability table')
+    .addOption(new Option('--format <format>', 'text (diagram and table), markdown, mermaid (diagram only) or json').choices(['text', 'markdown', 'mermaid', 'json']).default('text')))
+    .action((options: Common) => {
+      const graph = reachability(analysisOf(loadConfig(options.dir, note(options)), options, note(options)));
+      if (options.format === 'json') io.stdout(`${JSON.stringify(graph, null, 2)}\n`);
+      else if (options.format === 'mermaid') io.stdout(`${renderGraphMermaid(graph)}\n`);
+      else io.stdout(renderGraph(graph, options.format as 'text' | 'markdown'));
+    });
+
+  inputs(program.command('diff')
+    .description('the semantic change between two folders of Istio YAML (diff OLD NEW), or between a git ref and the working tree (--base)')
+    .argument('[old]', 'folder with the old configuration')
+    .argument('[new]', 'folder with the new configuration')
+    .option('--base <ref>', 'compare --dir at this git ref with --dir in the working tree')
+    .option('--fail-on-widen', 'exit with 1 when the change admits anything the old configuration did not')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text')))
+    .action((oldDir: string | undefined, newDir: string | undefined, options: Common & { base?: string; failOnWiden?: boolean }) => {
+      const say = note(options);
+      let before;
+      let after;
+      let title;
+      if (options.base !== undefined) {
+        if (newDir !== undefined) throw new CliError('with --base give at most one folder (the new one); --dir names it too');
+        const dir = oldDir ?? options.dir;
+        before = loadConfigAt(options.base, dir, say);
+        after = loadConfig(dir, say);
+        title = `zero-trust diff ${options.base}:${dir} -> ${dir}`;
+      } else {
+        if (oldDir === undefined || newDir === undefined) throw new CliError('give two folders (zero-trust diff OLD NEW) or a git ref (zero-trust diff --base main)');
+        before = loadConfig(oldDir, say);
+        after = loadConfig(newDir, say);
+        title = `zero-trust diff ${oldDir} -> ${newDir}`;
+      }
+      const diff = semanticDiff(...analysesOf(before, after, options, say));
+      io.stdout(options.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, options.format as 'text' | 'markdown', title));
+      if (options.failOnWiden && diff.widens) exitCode = EXIT_WIDENED;
+    });
+
+  inputs(program.command('readiness')
+    .description('STRICT readiness of PERMISSIVE namespaces: the declared clients that would break, and the Prometheus queries that find the rest')
+    .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text')))
+    .action((options: Common) => {
+      const report = strictReadiness(analysisOf(loadConfig(options.dir, note(options)), options, note(options)));
+      io.stdout(options.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderReadiness(report, options.format as 'text' | 'markdown'));
+    });
+
+  try {
+    await program.parseAsync([...argv]);
+    return exitCode;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Commander already printed its message (or the help) through configureOutput.
+      return error.exitCode === 0 || error.code === 'commander.helpDisplayed' || error.code === 'commander.version' ? EXIT_OK : EXIT_ERROR;
+    }
+    if (process.env.ZERO_TRUST_DEBUG) io.stderr(`${(error as Error).stack}\n`);
+    io.stderr(`zero-trust: error: ${errorLine(error)}\n`);
+    return EXIT_ERROR;
+  }
+}
+
+function parsePort(value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new CliError(`--port ${value} is not a port (1-65535)`);
+  return port;
+}
+
+function parseHeader(value: string): [string, string] {
+  const eq = value.indexOf('=');
+  if (eq <= 0) throw new CliError(`--header ${value}: use name=value`);
+  return [value.slice(0, eq), value.slice(eq + 1)];
+}
+
+function collect(value: string, previous: string[]): string[] {
+  return [...previous, value];
+}
+
+if (require.main === module) {
+  run(process.argv).then((code) => { process.exitCode = code; });
+}
