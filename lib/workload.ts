@@ -6,6 +6,7 @@ import { AllowEdge } from './allow-edge';
 import type { IPeer } from './peer';
 import { EdgeOptions, MtlsMode, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
+import { useDictionaryChildren } from './zero-trust-mesh';
 
 export interface WorkloadOptions {
   /**
@@ -107,6 +108,7 @@ export class Workload extends Construct implements IWorkload {
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
     super(scope, id);
+    useDictionaryChildren(this); // its children are edges, one distinct id per source
     if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
     this.namespace = scope;
     this.name = id;

@@ -5,7 +5,9 @@ import { checkDnsLabel, checkLabels, failEarly } from './core/values';
 import type { IPeer } from './peer';
 import { Enforcement, MtlsMode } from './types';
 import { Workload, WorkloadOptions } from './workload';
-import { foreignObjects, IMeshMember, MeshModelBuilder, ZeroTrustMesh } from './zero-trust-mesh';
+import { foreignObjects, IMeshMember, MeshModelBuilder, useDictionaryChildren, ZeroTrustMesh } from './zero-trust-mesh';
+
+const NAMESPACE_BRAND = Symbol.for('istio-zero-trust.ZeroTrustNamespace');
 
 export interface ZeroTrustNamespaceProps {
   /** The mesh the namespace belongs to. */
@@ -48,10 +50,23 @@ export interface ZeroTrustNamespaceProps {
  * synthesized into `<namespace>.k8s.yaml`.
  */
 export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
+  /** True for a ZeroTrustNamespace, from any copy of this library. */
+  public static isZeroTrustNamespace(x: unknown): x is ZeroTrustNamespace {
+    return typeof x === 'object' && x !== null && (x as Record<symbol, unknown>)[NAMESPACE_BRAND] === true;
+  }
+
+  /**
+   * cdk8s's Chart implements `instanceof` with `Chart.isChart`, and subclasses inherit it: without
+   * this, `x instanceof ZeroTrustNamespace` would be true for every chart.
+   */
+  public static [Symbol.hasInstance](x: unknown): x is ZeroTrustNamespace {
+    return ZeroTrustNamespace.isZeroTrustNamespace(x);
+  }
+
   /** The ZeroTrustNamespace a construct is declared in. */
   public static of(construct: IConstruct): ZeroTrustNamespace {
     for (let scope: IConstruct | undefined = construct; scope; scope = scope.node.scope) {
-      if (scope instanceof ZeroTrustNamespace) return scope as ZeroTrustNamespace;
+      if (ZeroTrustNamespace.isZeroTrustNamespace(scope)) return scope;
     }
     throw new Error(`[${construct.node.path}] is not inside a ZeroTrustNamespace; declare it with a ZeroTrustNamespace (or one of its workloads) as its scope`);
   }
@@ -70,6 +85,8 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
     super(scope, id, { namespace: id, labels: props.labels });
+    Object.defineProperty(this, NAMESPACE_BRAND, { value: true });
+    useDictionaryChildren(this); // its children are workloads and edges with user-chosen ids
     failEarly(this.node.path, checkDnsLabel('namespace (the construct id)', id));
     if (scope.node.scope !== undefined) {
       // A nested chart makes cdk8s prefix every output file with an index.

@@ -1,6 +1,6 @@
 // Every input the library refuses, with the message a user sees. Constructor errors are thrown
 // where the bad value is written; whole-mesh errors when the app is synthesized.
-import { App, Testing } from 'cdk8s';
+import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
 import {
@@ -64,6 +64,23 @@ describe('mesh settings', () => {
   });
   it('refuses declaring the root namespace as a ZeroTrustNamespace', () => {
     expect(synth((app) => meshAndNamespace(app, {}, 'istio-system'))).toThrow(/\[istio-system\] namespace "istio-system" is the mesh root namespace/);
+  });
+  it('refuses a mesh that is not a ZeroTrustMesh, and a workload outside a ZeroTrustNamespace', () => {
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      new ZeroTrustNamespace(app, 'other', { mesh: ns as unknown as ZeroTrustMesh });
+    })).toThrow(/\[other\] mesh must be a ZeroTrustMesh/);
+    expect(build((app) => {
+      meshAndNamespace(app);
+      new Workload(new Chart(app, 'plain') as ZeroTrustNamespace, 'api');
+    })).toThrow(/\[plain\/api\] a Workload must be declared in a ZeroTrustNamespace/);
+  });
+  it('tells its charts apart: instanceof is not true for every chart', () => {
+    const app = Testing.app();
+    const { mesh, ns } = meshAndNamespace(app);
+    expect([mesh instanceof ZeroTrustMesh, mesh instanceof ZeroTrustNamespace, ns instanceof ZeroTrustNamespace, ns instanceof ZeroTrustMesh]).toEqual([true, false, true, false]);
+    expect(new Chart(app, 'plain') instanceof ZeroTrustNamespace).toBe(false);
+    expect(ZeroTrustNamespace.of(ns.addWorkload('api'))).toBe(ns);
   });
   it('refuses a ZeroTrustNamespace nested in another construct (output files would be renamed)', () => {
     expect(build((app) => {

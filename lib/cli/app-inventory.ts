@@ -22,9 +22,7 @@ export function inventoryFromApp(spec: string): Inventory {
     const fresh = new App();
     app = (build(fresh) as App | undefined) ?? fresh;
   }
-  // Not `instanceof`: cdk8s's Chart defines Symbol.hasInstance as Chart.isChart, which every
-  // subclass inherits, so `x instanceof ZeroTrustMesh` is true for any Chart.
-  const meshes = app.node.findAll().filter((c): c is ZeroTrustMesh => ZeroTrustMesh.prototype.isPrototypeOf(c));
+  const meshes = app.node.findAll().filter(ZeroTrustMesh.isZeroTrustMesh);
   if (meshes.length === 0) throw new CliError(`--app ${spec}: the app declares no ZeroTrustMesh`);
   return meshes.map((m) => inventoryFromModel(m.toModel())).reduce(mergeInventories);
 }
