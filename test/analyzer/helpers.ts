@@ -28,7 +28,7 @@ export function analysis(yaml: string, workloads: W[], extra: Partial<Inventory>
 /** The reference shop's model, from its construct tree. */
 export function shopModel(): MeshModel {
   const app = buildShop(new App());
-  const mesh = app.node.findAll().find((c): c is ZeroTrustMesh => ZeroTrustMesh.prototype.isPrototypeOf(c))!;
+  const mesh = app.node.findAll().find(ZeroTrustMesh.isZeroTrustMesh)!;
   return mesh.toModel();
 }
 

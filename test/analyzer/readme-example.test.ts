@@ -6,7 +6,7 @@ import '../../lib/testing';
 import { buildShop } from '../../apps/shop';
 import { ZeroTrustMesh } from '../../lib';
 
-const mesh = buildShop(new App()).node.findAll().find((c) => ZeroTrustMesh.prototype.isPrototypeOf(c)) as ZeroTrustMesh;
+const mesh = buildShop(new App()).node.findAll().find(ZeroTrustMesh.isZeroTrustMesh)!;
 
 it('keeps production closed', () => {
   const model = mesh.toModel(); // compiled in memory, no files
