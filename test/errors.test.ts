@@ -144,6 +144,16 @@ describe('ports, methods and paths', () => {
       svc.allowFrom(ns.addWorkload('api'), { paths: ['/x'], ports: [9000] });
     })).toThrow(/methods\/paths on TCP port 9000/);
   });
+  it('refuses methods other than POST toward a gRPC port (every gRPC call is a POST)', () => {
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('svc', { ports: [WorkloadPort.grpc(9000)] }).allowFrom(ns.addWorkload('api'), { methods: ['GET', 'POST'] });
+    })).toThrow(/methods \["GET"\] on gRPC port 9000 of shop\/svc never match: every gRPC call is a POST/);
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('svc', { ports: [WorkloadPort.grpc(9000)] }).allowFrom(ns.addWorkload('api'), { methods: ['POST'], paths: ['/shop.Cart/*'] });
+    })).not.toThrow();
+  });
   it('refuses an edge port the workload does not declare', () => {
     expect(synth((app) => {
       const { ns } = meshAndNamespace(app);

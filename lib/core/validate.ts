@@ -187,6 +187,8 @@ function validateWorkload(workload: WorkloadModel, report: Report): void {
   }
 }
 
+const NO_PORTS: ReadonlyMap<number, string> = new Map();
+
 function validateEdge(
   mesh: MeshModel,
   edge: EdgeModel,
@@ -233,13 +235,13 @@ function validateEdge(
     if (edge.methods !== undefined && field === 'methods' && list.length === 0) report(edge.origin, 'methods is an empty list: Istio reads an empty list as "any"; omit it to allow every method, or name the methods');
     if (edge.paths !== undefined && field === 'paths' && list.length === 0) report(edge.origin, 'paths is an empty list: Istio reads an empty list as "any"; omit it to allow every path, or name the paths');
     if (edge.ports !== undefined && field === 'ports' && list.length === 0) report(edge.origin, 'ports is an empty list: Istio reads an empty list as "any"; omit it to allow every port, or name the ports');
-    if (new Set<string | number>(list).size !== list.length) report(edge.origin, `${field} lists a value twice: ${JSON.stringify(list)}`);
+    if (list.length > 1 && new Set<string | number>(list).size !== list.length) report(edge.origin, `${field} lists a value twice: ${JSON.stringify(list)}`);
   }
   for (const method of methods) report(edge.origin, checkMethod(method));
   for (const path of paths) report(edge.origin, checkPath(path));
   for (const port of ports) report(edge.origin, checkPort('port', port));
 
-  const declared = new Map(workload.ports.map((p) => [p.number, p.protocol]));
+  const declared: ReadonlyMap<number, string> = workload.ports.length > 0 ? new Map(workload.ports.map((p) => [p.number, p.protocol])) : NO_PORTS;
   if (declared.size > 0) {
     for (const port of ports) {
       if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${target} (declared: ${[...declared.keys()].join(', ')})`);
@@ -252,6 +254,13 @@ function validateEdge(
     if (tcp.length > 0 && (ports.length > 0 || tcp.length === declared.size)) {
       report(edge.origin, `methods/paths on TCP port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} of ${target}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. ` +
         'Remove methods and paths, or limit the edge to the HTTP ports with ports: [...]');
+    }
+    // Every gRPC call is an HTTP/2 POST: any other method on a gRPC port never matches.
+    const grpcOnly = scope.length > 0 && scope.every((p) => declared.get(p) === 'GRPC');
+    const notPost = methods.filter((m) => m !== 'POST');
+    if (grpcOnly && notPost.length > 0) {
+      report(edge.origin, `methods ${JSON.stringify(notPost)} on gRPC port${scope.length > 1 ? 's' : ''} ${scope.join(', ')} of ${target} never match: every gRPC call is a POST. ` +
+        'Limit gRPC calls with paths ("/package.Service/Method") instead');
     }
   }
 
