@@ -124,7 +124,9 @@ function identityField(name: string, values: string[], ctx: RbacContext, what: s
     const result: Tri = negated ? 'yes' : 'no';
     return { result, detail: result === 'no' ? `plaintext request has no ${what} (${name}: ${values.join(', ')})` : '' };
   }
-  return field(name, values, negated, tri(values.some((v) => test(v, ctx.spiffeId!))), what, show(what, ctx.spiffeId));
+  const match = tri(values.some((v) => test(v, ctx.spiffeId!)));
+  // The identity is only shown in the message of a field that fails.
+  return field(name, values, negated, match, what, (negated ? triNot(match) : match) === 'no' ? show(what, ctx.spiffeId) : undefined);
 }
 
 /** The part of a SPIFFE ID a field looks at, for messages. */

@@ -20,13 +20,16 @@ export interface ClientTlsSetting {
  * taken to be the workload port (the inventory knows no port mapping).
  */
 export function clientTlsOverride(
-  destinationRules: readonly IstioObject[], inventory: Inventory, client: WorkloadInfo, destination: WorkloadInfo, port: number | undefined,
+  destinationRules: readonly IstioObject[] | ((namespace: string) => readonly IstioObject[]),
+  inventory: Inventory, client: WorkloadInfo, destination: WorkloadInfo, port: number | undefined,
 ): ClientTlsSetting | undefined {
-  const hosts = destination.services.map((s) => `${s}.${destination.namespace}.svc.${inventory.clusterDomain}`);
+  const hosts = destinationHosts(destination, inventory.clusterDomain);
   const levels = [client.namespace, destination.namespace, inventory.rootNamespace];
+  // The DestinationRules of one namespace: a lookup (Prepared.destinationRulesIn) or a filter.
+  const inNamespace = typeof destinationRules === 'function' ? destinationRules : (ns: string) => destinationRules.filter((dr) => dr.namespace === ns);
   for (const [index, level] of levels.entries()) {
     if (levels.indexOf(level) !== index) continue;
-    const candidates = destinationRules.filter((dr) => dr.namespace === level && visibleTo(dr, client.namespace)
+    const candidates = inNamespace(level).filter((dr) => dr.namespace === level && visibleTo(dr, client.namespace)
       && (dr.spec.workloadSelector === undefined || (dr.namespace === client.namespace && selects(dr.spec.workloadSelector?.matchLabels, client.labels))));
     let best: { dr: IstioObject; score: number } | undefined;
     for (const dr of candidates) {
@@ -44,6 +47,11 @@ export function clientTlsOverride(
   return undefined;
 }
 
+/** The cluster host names of a workload's Services, which DestinationRule hosts are matched against. */
+export function destinationHosts(destination: WorkloadInfo, clusterDomain: string): string[] {
+  return destination.services.map((s) => `${s}.${destination.namespace}.svc.${clusterDomain}`);
+}
+
 /** exportTo: absent or "*" is every namespace, "." its own, "~" none. */
 function visibleTo(dr: IstioObject, namespace: string): boolean {
   const exportTo = dr.spec.exportTo;
@@ -52,12 +60,12 @@ function visibleTo(dr: IstioObject, namespace: string): boolean {
 }
 
 /** A DR host without a dot is a short name in the DR's namespace (ResolveShortnameToFQDN). */
-function resolveHost(host: string, namespace: string, clusterDomain: string): string {
+export function resolveHost(host: string, namespace: string, clusterDomain: string): string {
   return host.includes('.') || host.includes('*') ? host : `${host}.${namespace}.svc.${clusterDomain}`;
 }
 
 /** How specifically `pattern` matches `host`: -1 no match, exact beats the longest wildcard suffix. */
-function hostScore(pattern: string, host: string): number {
+export function hostScore(pattern: string, host: string): number {
   const p = pattern.toLowerCase();
   if (p === host) return 10_000;
   if (p === '*') return 0;

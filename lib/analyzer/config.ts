@@ -53,16 +53,30 @@ const ISTIO_GROUPS: Record<AnalyzedKind, string> = {
 };
 
 /**
+ * The JavaScript values of a file's YAML documents, by file text: two configurations that share
+ * files (the two sides of a diff) parse each shared text once. The values are read, never changed.
+ */
+export type ParseCache = Map<string, readonly unknown[]>;
+
+/**
  * Parses multi-document YAML (or JSON) files into Istio objects. Any API version of an analyzed
  * kind is accepted (Istio's webhook ignores the version too); `kind: List` is unpacked; other kinds
- * are skipped with a note.
+ * are skipped with a note. Pass the same `cache` to several calls to parse identical texts once.
  */
-export function parseIstioConfig(files: readonly SourceFile[]): IstioConfig {
+export function parseIstioConfig(files: readonly SourceFile[], cache?: ParseCache): IstioConfig {
   const objects: IstioObject[] = [];
   const notes: string[] = [];
   for (const file of [...files].sort((a, b) => compare(a.path, b.path))) {
+    const cached = cache?.get(file.text);
+    if (cached) {
+      cached.forEach((value, index) => {
+        if (value !== null && value !== undefined) collect(value, file.path, index, objects, notes);
+      });
+      continue;
+    }
     const docs = parseAllDocuments(file.text);
     const list = Array.isArray(docs) ? docs : [docs];
+    const values: unknown[] = [];
     list.forEach((doc, index) => {
       const error = doc.errors[0];
       if (error) {
@@ -71,12 +85,16 @@ export function parseIstioConfig(files: readonly SourceFile[]): IstioConfig {
         throw new ConfigError(`${where}: YAML does not parse: ${error.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`);
       }
       const value = doc.toJS();
+      values.push(value);
       if (value === null || value === undefined) return; // an empty document, e.g. after a trailing '---'
       collect(value, file.path, index, objects, notes);
     });
+    cache?.set(file.text, values);
   }
-  objects.sort((a, b) => compare(`${a.kind}/${a.namespace}/${a.name}`, `${b.kind}/${b.namespace}/${b.name}`));
-  return { objects, notes: [...new Set(notes)].sort(compare) };
+  // Sorted by kind, namespace and name (keys computed once; the sort is stable).
+  const keyed = objects.map((o, i) => ({ key: `${o.kind}/${o.namespace}/${o.name}`, i }));
+  keyed.sort((a, b) => compare(a.key, b.key) || a.i - b.i);
+  return { objects: keyed.map((k) => objects[k.i]), notes: [...new Set(notes)].sort(compare) };
 }
 
 function collect(value: unknown, file: string, document: number, objects: IstioObject[], notes: string[]): void {
@@ -118,13 +136,22 @@ function collect(value: unknown, file: string, document: number, objects: IstioO
 export function declaredBy(obj: IstioObject): string[] | undefined {
   const raw = obj.annotations[DECLARED_BY];
   if (raw === undefined) return undefined;
-  try {
-    const parsed = JSON.parse(raw);
-    return Array.isArray(parsed) ? parsed.map(String) : undefined;
-  } catch {
-    return undefined;
+  let parsed = DECLARED.get(obj);
+  if (parsed === undefined || parsed.raw !== raw) {
+    let owners: string[] | undefined;
+    try {
+      const value = JSON.parse(raw);
+      owners = Array.isArray(value) ? value.map(String) : undefined;
+    } catch {
+      owners = undefined;
+    }
+    DECLARED.set(obj, (parsed = { raw, owners }));
   }
+  return parsed.owners && [...parsed.owners];
 }
+
+// The parsed annotation per object (read for every rule a reachability evaluation matches).
+const DECLARED = new WeakMap<IstioObject, { raw: string; owners: readonly string[] | undefined }>();
 
 /**
  * istio.io/dry-run: Istio parses it with Go's strconv.ParseBool and treats a bad value as false.

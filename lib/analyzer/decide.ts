@@ -12,7 +12,7 @@ import { clientTlsOverride } from './client-tls';
 import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
 import type { WorkloadInfo } from './inventory';
 import { Tri, triOr } from './match';
-import { MtlsMode, ResolvedMode, selects } from './peer-authentication';
+import type { MtlsMode, ResolvedMode } from './peer-authentication';
 import { AnalyzerRequest, ResolvedClient, resolveClient, resolveDestination } from './request';
 
 export type Verdict = 'ALLOWED' | 'DENIED' | 'UNDECIDED';
@@ -137,9 +137,7 @@ export function namedPorts(p: Prepared, destination: WorkloadInfo): number[] {
  * selector) and of its own namespace, whose selector is a subset of its labels.
  */
 export function applicablePolicies(p: Prepared, destination: WorkloadInfo): IstioObject[] {
-  const root = p.analysis.inventory.rootNamespace;
-  const candidates = [...(p.policies.get(root) ?? []), ...(destination.namespace !== root ? p.policies.get(destination.namespace) ?? [] : [])];
-  return candidates.filter((ap) => selects(ap.spec.selector?.matchLabels, destination.labels));
+  return [...p.policiesSelecting(destination)];
 }
 
 export const ACTION_ORDER = ['CUSTOM', 'AUDIT', 'DENY', 'ALLOW'];
@@ -164,7 +162,7 @@ function decideOnPort(p: Prepared, client: ResolvedClient, destination: Workload
     };
   }
   if (connection.accepted === 'no') {
-    const pa = mode.source ? p.peerAuthentications.find((o) => objectId(o) === mode.source) : undefined;
+    const pa = mode.source ? p.peerAuthentication(mode.source) : undefined;
     return {
       ...base, chain, connection, verdict: 'DENIED',
       summary: connection.transport === 'plaintext'
@@ -225,7 +223,7 @@ export function connect(p: Prepared, client: ResolvedClient, destination: Worklo
     how = `${client.label} has no sidecar`;
   } else {
     const override = client.kind === 'workload'
-      ? clientTlsOverride(p.destinationRules, p.analysis.inventory, client.workload, destination, port === 'other' ? undefined : port) : undefined;
+      ? clientTlsOverride(p.destinationRulesIn, p.analysis.inventory, client.workload, destination, port === 'other' ? undefined : port) : undefined;
     if (override) {
       // An explicit DestinationRule tls replaces automatic mTLS completely.
       transport = override.mode === 'DISABLE' ? 'plaintext' : override.mode === 'ISTIO_MUTUAL' ? 'mTLS' : 'TLS';

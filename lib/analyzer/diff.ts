@@ -2,15 +2,15 @@
 // changed. Edges added and removed, layer-7 scope widened or narrowed (per port), mTLS modes
 // weakened or strengthened, external services added or removed, policies moved between dry-run
 // and enforced. Both sides should share one inventory, so that the same workloads are compared.
-import { Analysis, prepare } from './analysis';
-import { compare, declaredBy, isDryRun, objectId } from './config';
+import { Analysis, prepare, Prepared } from './analysis';
+import type { Access } from './access';
+import { Caller, CALLER_CLASSES, callerEngine, CallerEngine, DestinationInputs } from './callers';
+import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
 import { accessCovers } from './coverage';
-import { namedPorts } from './decide';
-import type { ExternalService } from './external';
+import { externalServices, ExternalService } from './external';
 import { formatRequests } from './format';
+import { findWorkloadIn } from './inventory';
 import type { MtlsMode } from './peer-authentication';
-import { Access, reachability, ReachabilityGraph, ReachEdge } from './reachability';
-import { resolveDestination } from './request';
 
 export type EdgeChangeKind = 'added' | 'removed' | 'widened' | 'narrowed' | 'changed';
 
@@ -67,15 +67,15 @@ export interface SemanticDiff {
 const STRENGTH: Record<MtlsMode, number> = { DISABLE: 0, PERMISSIVE: 1, STRICT: 2 };
 
 export function semanticDiff(before: Analysis, after: Analysis): SemanticDiff {
-  const old = reachability(before);
-  const now = reachability(after);
+  const old = callerEngine(prepare(before));
+  const now = callerEngine(prepare(after));
   const edges = edgeChanges(before, after, old, now);
   const modes = modeChanges(before, after);
-  const external = externalChanges(old.external, now.external);
+  const external = externalChanges(externalServices(before), externalServices(after));
   const enforcement = enforcementChanges(before, after);
   const widens = edges.some((e) => e.widens) || modes.some((m) => m.kind === 'weakened') || external.some((e) => e.widens)
     || enforcement.some((e) => e.kind === 'enforced to dry-run');
-  const callers = [...new Set([...old.callers, ...now.callers])].sort(compare);
+  const callers = [...new Set([...old.callers.map((c) => c.id), ...now.callers.map((c) => c.id)])].sort(compare);
   const plaintextCallers = [...new Set([...old.plaintextCallers, ...now.plaintextCallers])].sort(compare);
   return { edges, modes, external, enforcement, callers, plaintextCallers, widens };
 }
@@ -85,54 +85,169 @@ export function isEmptyDiff(diff: SemanticDiff): boolean {
   return diff.edges.length + diff.modes.length + diff.external.length + diff.enforcement.length === 0;
 }
 
-function edgeChanges(before: Analysis, after: Analysis, old: ReachabilityGraph, now: ReachabilityGraph): EdgeChange[] {
-  const key = (e: { from: string; to: string }) => `${e.from}\u0000${e.to}`;
-  const oldEdges = new Map(old.edges.map((e) => [key(e), e]));
-  const newEdges = new Map(now.edges.map((e) => [key(e), e]));
-  const changes: EdgeChange[] = [];
-  for (const k of [...new Set([...oldEdges.keys(), ...newEdges.keys()])].sort(compare)) {
-    const a = oldEdges.get(k);
-    const b = newEdges.get(k);
-    const [from, to] = k.split('\u0000');
-    const ports = [...new Set([...(a?.access ?? []), ...(b?.access ?? [])].map((x) => x.port).filter((p): p is number => p !== 'other'))]
-      .sort((x, y) => x - y);
-    const details: string[] = [];
-    let wider = false;
-    let narrower = false;
-    for (const port of [...ports, 'other' as const]) {
-      const x = accessAt(before, a, to, port);
-      const y = accessAt(after, b, to, port);
-      const w = !accessCovers(x, y);
-      const n = !accessCovers(y, x);
-      const label = port === 'other' ? (ports.length > 0 ? 'other ports' : 'any port') : `port ${port}`;
-      if (w || n) details.push(`${label}: ${describe(x)} -> ${describe(y)}`);
-      else if (x && y && (x.dryRunOnly !== y.dryRunOnly || x.transport !== y.transport || x.undecided.join() !== y.undecided.join())) {
-        const what = x.dryRunOnly !== y.dryRunOnly ? (y.dryRunOnly ? 'now only open because policies are dry-run' : 'no longer depends on dry-run policies')
-          : x.transport !== y.transport ? `transport ${x.transport} -> ${y.transport}` : `undecided: ${y.undecided.join('; ') || 'no longer'}`;
-        details.push(`${label}: ${what}`);
-      }
-      wider ||= w;
-      narrower ||= n;
+/**
+ * Every (caller, destination) whose access changed. A destination whose inputs (workload,
+ * policies, mTLS modes, DestinationRules) are the same on both sides, with one inventory, gives
+ * every caller the same access on both sides: there only callers known to one side can change.
+ * Elsewhere callers are compared class by class, and one by one only where a rule or a
+ * DestinationRule singles them out.
+ */
+function edgeChanges(before: Analysis, after: Analysis, old: CallerEngine, now: CallerEngine): EdgeChange[] {
+  const changes: { key: string; change: EdgeChange }[] = [];
+  const record = (from: string, to: string, a: readonly Access[] | undefined, b: readonly Access[] | undefined, namedA: readonly number[], namedB: readonly number[]) => {
+    const change = edgeChange(from, to, a, b, namedA, namedB);
+    if (change) changes.push({ key: `${from}\u0000${to}`, change });
+  };
+  const sameInventory = before.inventory === after.inventory;
+  const unchanged = sameInventory ? unchangedNamespaces(prepare(before), prepare(after)) : new Set<string>();
+  // (An id listed twice, say a workload listed twice in an inventory file, is one edge.)
+  const onlyOld = unique(old.callers.filter((c) => !now.caller(c.id)));
+  const onlyNew = unique(now.callers.filter((c) => !old.caller(c.id)));
+  const named = (inputs: DestinationInputs | undefined) => (inputs ? inputs.ports.filter((p): p is number => p !== 'other') : []);
+
+  for (const id of new Set([...old.destinations.map((d) => d.id), ...now.destinations.map((d) => d.id)])) {
+    const nodeA = old.destination(id);
+    const nodeB = now.destination(id);
+    if (nodeA && nodeB && nodeA.namespace !== undefined && unchanged.has(nodeA.namespace) && nodeB.namespace === nodeA.namespace) {
+      // Its namespace's policies, the root namespace's and every DestinationRule are the same on both sides.
+      if (onlyOld.length + onlyNew.length === 0) continue;
     }
-    if (details.length === 0) continue;
-    const kind: EdgeChangeKind = !a ? 'added' : !b ? 'removed' : wider && narrower ? 'changed' : wider ? 'widened' : narrower ? 'narrowed' : 'changed';
-    changes.push({ kind, from, to, widens: wider, before: a?.access ?? [], after: b?.access ?? [], details: collapseDetails(details) });
+    const inA = nodeA && old.inputs(nodeA);
+    const inB = nodeB && now.inputs(nodeB);
+    if (inA && inB && sameInventory && sameInputs(old, now, inA, inB)) {
+      for (const c of onlyOld) record(c.id, id, old.accessAlone(inA, c), undefined, named(inA), named(inB));
+      for (const c of onlyNew) record(c.id, id, undefined, now.accessAlone(inB, c), named(inA), named(inB));
+      continue;
+    }
+    const a = nodeA && old.access(nodeA);
+    const b = nodeB && now.access(nodeB);
+    const namedA = named(a);
+    const namedB = named(b);
+    // One by one: the callers of one side only, and those a rule or a DestinationRule singles out.
+    const alone = new Set<string>([...onlyOld.map((c) => c.id), ...onlyNew.map((c) => c.id), ...(a ? a.special.keys() : []), ...(b ? b.special.keys() : [])]);
+    alone.delete(id);
+    for (const callerId of alone) {
+      const ca = old.caller(callerId);
+      const cb = now.caller(callerId);
+      record(callerId, id, a && ca ? old.accessOf(a, ca) : undefined, b && cb ? now.accessOf(b, cb) : undefined, namedA, namedB);
+    }
+    // Every other caller takes its class's access on each side: one comparison per pair of classes.
+    for (const clsA of CALLER_CLASSES) {
+      for (const clsB of CALLER_CLASSES) {
+        if (sameInventory && clsA !== clsB) continue; // one inventory: a caller has one class on both sides
+        const x = a?.classes[clsA];
+        const y = b?.classes[clsB];
+        if (!edgeChange('', id, x, y, namedA, namedB)) continue;
+        for (const c of unique(old.callersOf(clsA))) {
+          if (c.id !== id && !alone.has(c.id) && now.caller(c.id)?.cls === clsB) record(c.id, id, x, y, namedA, namedB);
+        }
+      }
+    }
   }
-  return changes;
+  changes.sort((x, y) => compare(x.key, y.key));
+  return changes.map((c) => c.change);
 }
 
-/** The access on a port: its own entry, or the "other ports" one when the side names no such port. */
-function accessAt(analysis: Analysis, edge: ReachEdge | undefined, to: string, port: number | 'other'): Access | undefined {
-  if (!edge) return undefined;
-  const own = edge.access.find((x) => x.port === port);
-  if (own || port === 'other') return own;
-  let named: number[] = [];
-  try {
-    named = namedPorts(prepare(analysis), resolveDestination(analysis.inventory, to));
-  } catch {
-    // The destination is not in this side's inventory: it names no port.
+function unique(callers: readonly Caller[]): Caller[] {
+  const seen = new Set<string>();
+  return callers.filter((c) => !seen.has(c.id) && seen.add(c.id));
+}
+
+/** The change of one edge, or undefined when its access is the same on both sides. */
+function edgeChange(
+  from: string, to: string, before: readonly Access[] | undefined, after: readonly Access[] | undefined, namedA: readonly number[], namedB: readonly number[],
+): EdgeChange | undefined {
+  // An empty access is no edge.
+  const a = before && before.length > 0 ? before : undefined;
+  const b = after && after.length > 0 ? after : undefined;
+  if (!a && !b) return undefined;
+  const ports = [...new Set([...(a ?? []), ...(b ?? [])].map((x) => x.port).filter((p): p is number => p !== 'other'))]
+    .sort((x, y) => x - y);
+  const details: string[] = [];
+  let wider = false;
+  let narrower = false;
+  for (const port of [...ports, 'other' as const]) {
+    const x = accessAt(a, namedA, port);
+    const y = accessAt(b, namedB, port);
+    const w = !accessCovers(x, y);
+    const n = !accessCovers(y, x);
+    const label = port === 'other' ? (ports.length > 0 ? 'other ports' : 'any port') : `port ${port}`;
+    if (w || n) details.push(`${label}: ${describe(x)} -> ${describe(y)}`);
+    else if (x && y && (x.dryRunOnly !== y.dryRunOnly || x.transport !== y.transport || x.undecided.join() !== y.undecided.join())) {
+      const what = x.dryRunOnly !== y.dryRunOnly ? (y.dryRunOnly ? 'now only open because policies are dry-run' : 'no longer depends on dry-run policies')
+        : x.transport !== y.transport ? `transport ${x.transport} -> ${y.transport}` : `undecided: ${y.undecided.join('; ') || 'no longer'}`;
+      details.push(`${label}: ${what}`);
+    }
+    wider ||= w;
+    narrower ||= n;
   }
-  return named.includes(port) ? undefined : edge.access.find((x) => x.port === 'other');
+  if (details.length === 0) return undefined;
+  const kind: EdgeChangeKind = !a ? 'added' : !b ? 'removed' : wider && narrower ? 'changed' : wider ? 'widened' : narrower ? 'narrowed' : 'changed';
+  return { kind, from, to, widens: wider, before: a ?? [], after: b ?? [], details: collapseDetails(details) };
+}
+
+/**
+ * The access on a port: its own entry, or the "other ports" one when the side names no such port
+ * (`named`: the destination's named ports on that side).
+ */
+function accessAt(access: readonly Access[] | undefined, named: readonly number[], port: number | 'other'): Access | undefined {
+  if (!access) return undefined;
+  const own = access.find((x) => x.port === port);
+  if (own || port === 'other') return own;
+  return named.includes(port) ? undefined : access.find((x) => x.port === 'other');
+}
+
+/**
+ * The namespaces whose destinations have the same inputs on both sides whatever their workload:
+ * the same AuthorizationPolicies and PeerAuthentications in the namespace and in the root
+ * namespace, and the same DestinationRules everywhere. None when a DestinationRule or a root
+ * namespace policy changed.
+ */
+function unchangedNamespaces(a: Prepared, b: Prepared): Set<string> {
+  const unchanged = new Set<string>();
+  const root = a.analysis.inventory.rootNamespace;
+  const same = (ns: string) => sameList(a.policies.get(ns) ?? [], b.policies.get(ns) ?? [], sameObject)
+    && sameList(a.peerAuthenticationsIn(ns), b.peerAuthenticationsIn(ns), sameObject);
+  if (root !== b.analysis.inventory.rootNamespace || !same(root) || !sameList(a.destinationRules, b.destinationRules, sameObject)) return unchanged;
+  for (const ns of a.namespaces) if (same(ns)) unchanged.add(ns);
+  return unchanged;
+}
+
+/**
+ * True when a destination's access is computed from equal inputs on both sides: the same workload,
+ * ports, applicable policies, matching DestinationRules and mTLS modes (objects compared by
+ * content, wherever they were read from).
+ */
+function sameInputs(old: CallerEngine, now: CallerEngine, a: DestinationInputs, b: DestinationInputs): boolean {
+  if (a.workload !== b.workload && !deepEqual(a.workload, b.workload)) return false;
+  if (!sameList(a.ports, b.ports, (x, y) => x === y)) return false;
+  if (!sameList(a.policies, b.policies, sameObject) || !sameList(a.destinationRules, b.destinationRules, sameObject)) return false;
+  const ma = old.mtlsOf(a.workload);
+  const mb = now.mtlsOf(b.workload);
+  return a.ports.every((port) => deepEqual(ma.modeFor(port === 'other' ? undefined : port), mb.modeFor(port === 'other' ? undefined : port)));
+}
+
+function sameList<T>(a: readonly T[], b: readonly T[], same: (x: T, y: T) => boolean): boolean {
+  return a.length === b.length && a.every((x, i) => same(x, b[i]));
+}
+
+/** Same kind, name, metadata and spec (whatever file each was read from). */
+function sameObject(a: IstioObject, b: IstioObject): boolean {
+  if (a === b) return true;
+  return a.kind === b.kind && a.apiVersion === b.apiVersion && a.namespace === b.namespace && a.name === b.name
+    && a.creationTimestamp === b.creationTimestamp && deepEqual(a.annotations, b.annotations) && deepEqual(a.spec, b.spec);
+}
+
+/** Structural equality of parsed YAML values, keys in the same order. */
+function deepEqual(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b) || Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+  if (a instanceof Date) return a.getTime() === (b as Date).getTime();
+  const ka = Object.keys(a);
+  const kb = Object.keys(b);
+  if (ka.length !== kb.length || ka.some((k, i) => k !== kb[i])) return false;
+  return ka.every((k) => deepEqual((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]));
 }
 
 function describe(access: Access | undefined): string {
@@ -156,10 +271,21 @@ function modeChanges(before: Analysis, after: Analysis): ModeChange[] {
   }
   const root = after.inventory.rootNamespace;
   for (const ns of new Set([...pb.namespaces, ...pa.namespaces])) if (ns !== root) targets.set(`${ns}/*`, { namespace: ns });
+  // With one inventory, the modes of a namespace whose PeerAuthentications (and the root
+  // namespace's) are the same on both sides are the same.
+  const sameInventory = before.inventory === after.inventory;
+  const samePeerAuthentications = new Map<string, boolean>();
+  const unchanged = (ns: string) => {
+    let same = samePeerAuthentications.get(ns);
+    if (same === undefined) samePeerAuthentications.set(ns, (same = sameList(pb.peerAuthenticationsIn(ns), pa.peerAuthenticationsIn(ns), sameObject)));
+    return same;
+  };
+  const rootUnchanged = sameInventory && unchanged(root) && before.inventory.rootNamespace === root;
+  const changed = rootUnchanged ? [...targets.entries()].filter(([, target]) => !unchanged(target.namespace)) : [...targets.entries()];
   const changes: ModeChange[] = [];
-  for (const [ref, target] of [...targets.entries()].sort(([x], [y]) => compare(x, y))) {
-    const wb = target.name ? before.inventory.workloads.find((w) => w.namespace === target.namespace && w.name === target.name) : undefined;
-    const wa = target.name ? after.inventory.workloads.find((w) => w.namespace === target.namespace && w.name === target.name) : undefined;
+  for (const [ref, target] of changed.sort(([x], [y]) => compare(x, y))) {
+    const wb = target.name ? findWorkloadIn(before.inventory, target.namespace, target.name) : undefined;
+    const wa = target.name ? findWorkloadIn(after.inventory, target.namespace, target.name) : undefined;
     const mb = pb.mtlsOf(target.namespace, wb ?? wa);
     const ma = pa.mtlsOf(target.namespace, wa ?? wb);
     const other = { b: mb.modeFor(undefined), a: ma.modeFor(undefined) };

@@ -6,7 +6,7 @@ import { prepare } from './analysis';
 import type { Analysis } from './analysis';
 import { list } from './authorization';
 import { compare, declaredBy, IstioObject, objectId } from './config';
-import { workloadRef } from './inventory';
+import { WorkloadInfo, workloadRef } from './inventory';
 import { selects } from './peer-authentication';
 
 export interface ExternalPort {
@@ -41,13 +41,38 @@ export interface ExternalService {
 
 export function externalServices(analysis: Analysis): ExternalService[] {
   const p = prepare(analysis);
+  const byHost = hostIndex(p.destinationRules);
   return p.serviceEntries
     .filter((se) => (se.spec.location ?? 'MESH_EXTERNAL') === 'MESH_EXTERNAL')
-    .map((se) => describeEntry(analysis, se, p.destinationRules))
+    .map((se) => describeEntry(analysis, se, p.destinationRules, byHost, p.workloadsByNamespace))
     .sort((a, b) => compare(a.id, b.id));
 }
 
-function describeEntry(analysis: Analysis, se: IstioObject, destinationRules: readonly IstioObject[]): ExternalService {
+/** DestinationRules by lower-cased host, and the wildcard ones, as positions in configuration order. */
+interface HostIndex {
+  readonly exact: ReadonlyMap<string, readonly number[]>;
+  readonly wildcard: readonly number[];
+}
+
+function hostIndex(destinationRules: readonly IstioObject[]): HostIndex {
+  const exact = new Map<string, number[]>();
+  const wildcard: number[] = [];
+  destinationRules.forEach((dr, i) => {
+    const p = String(dr.spec.host ?? '').toLowerCase();
+    if (p === '*' || p.startsWith('*')) wildcard.push(i);
+    else {
+      const list = exact.get(p);
+      if (list) list.push(i);
+      else exact.set(p, [i]);
+    }
+  });
+  return { exact, wildcard };
+}
+
+function describeEntry(
+  analysis: Analysis, se: IstioObject, destinationRules: readonly IstioObject[], byHost: HostIndex,
+  workloadsByNamespace: ReadonlyMap<string, readonly WorkloadInfo[]>,
+): ExternalService {
   const hosts = list(se.spec.hosts).map(String).sort(compare);
   const ports: ExternalPort[] = list(se.spec.ports).map((port: any) => ({
     number: Number(port?.number),
@@ -55,7 +80,13 @@ function describeEntry(analysis: Analysis, se: IstioObject, destinationRules: re
     protocol: String(port?.protocol ?? 'TCP').toUpperCase(),
     ...(port?.targetPort !== undefined ? { targetPort: Number(port.targetPort) } : {}),
   })).sort((a, b) => a.number - b.number);
-  const rules = destinationRules.filter((dr) => hosts.some((h) => hostMatches(String(dr.spec.host ?? ''), h)));
+  // The DestinationRules whose host matches one of the entry's hosts, in configuration order.
+  const positions = new Set<number>();
+  for (const h of hosts) {
+    for (const i of byHost.exact.get(h.toLowerCase()) ?? []) positions.add(i);
+    for (const i of byHost.wildcard) if (hostMatches(String(destinationRules[i].spec.host ?? ''), h)) positions.add(i);
+  }
+  const rules = [...positions].sort((a, b) => a - b).map((i) => destinationRules[i]);
   const clients: ExternalClient[] = [];
   const problems: string[] = [];
   const exportTo = list(se.spec.exportTo).map(String);
@@ -68,7 +99,7 @@ function describeEntry(analysis: Analysis, se: IstioObject, destinationRules: re
       const mode = String(tls.mode ?? 'DISABLE');
       const selector = dr.spec.workloadSelector?.matchLabels;
       const selected = selector
-        ? analysis.inventory.workloads.filter((w) => w.namespace === dr.namespace && selects(selector, w.labels)).map(workloadRef)
+        ? (workloadsByNamespace.get(dr.namespace) ?? []).filter((w) => selects(selector, w.labels)).map(workloadRef)
         : [dr.namespace === analysis.inventory.rootNamespace || (exportedEverywhere(dr) && everyone === '*/*') ? '*/*' : `${dr.namespace}/*`];
       for (const client of selected) clients.push({ client, port: port.number, tls: mode, destinationRule: objectId(dr) });
       problems.push(...tlsProblems(se, port, dr, tls, mode, selector !== undefined));

@@ -59,7 +59,8 @@ export function table(headers: string[], rows: string[][], format: Format): stri
     const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\*/g, '\\*');
     return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
   }
-  const widths = headers.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
+  // (No spread: a large mesh has more rows than a call can take arguments.)
+  const widths = headers.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i].length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();
   return [line(headers), ...rows.map(line)].join('\n');
 }
@@ -78,13 +79,37 @@ export function compressCallers<T>(
     if (!group) groups.set(k, (group = { to: item.to, value: item.value, callers: [] }));
     group.callers.push(item.from);
   }
+  // "Every caller but the destination is in the group", by counting (linear in the group, not in
+  // every caller): `all` is the callers but the destination, `mesh` those of them with an identity.
+  const plaintext = new Set(plaintextCallers);
+  const multiplicity = new Map<string, number>();
+  let meshTotal = 0;
+  for (const c of callers) {
+    multiplicity.set(c, (multiplicity.get(c) ?? 0) + 1);
+    if (!plaintext.has(c)) meshTotal++;
+  }
+  let distinctMesh = 0;
+  for (const c of multiplicity.keys()) if (!plaintext.has(c)) distinctMesh++;
   const out: { from: string; to: string; value: T; callers: string[] }[] = [];
   for (const group of groups.values()) {
-    const all = callers.filter((c) => c !== group.to);
-    const mesh = all.filter((c) => !plaintextCallers.includes(c));
+    const toCount = multiplicity.get(group.to) ?? 0;
+    const toIsMesh = toCount > 0 && !plaintext.has(group.to);
+    const allLength = callers.length - toCount;
+    const meshLength = meshTotal - (toIsMesh ? toCount : 0);
     const set = new Set(group.callers);
-    if (all.length > 2 && all.every((c) => set.has(c))) out.push({ from: ANYONE, to: group.to, value: group.value, callers: group.callers });
-    else if (mesh.length > 2 && mesh.every((c) => set.has(c)) && !plaintextCallers.some((c) => set.has(c))) {
+    let coveredAll = 0;
+    let coveredMesh = 0;
+    let anyPlaintext = false;
+    for (const c of set) {
+      if (plaintext.has(c)) anyPlaintext = true;
+      if (c === group.to || !multiplicity.has(c)) continue;
+      coveredAll++;
+      if (!plaintext.has(c)) coveredMesh++;
+    }
+    const everyone = coveredAll === multiplicity.size - (toCount > 0 ? 1 : 0);
+    const everyMesh = coveredMesh === distinctMesh - (toIsMesh ? 1 : 0);
+    if (allLength > 2 && everyone) out.push({ from: ANYONE, to: group.to, value: group.value, callers: group.callers });
+    else if (meshLength > 2 && everyMesh && !anyPlaintext) {
       out.push({ from: ANY_MESH, to: group.to, value: group.value, callers: group.callers });
     }
     else for (const from of group.callers) out.push({ from, to: group.to, value: group.value, callers: [from] });

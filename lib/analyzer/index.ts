@@ -1,7 +1,7 @@
 // The analyzer: how Istio (sidecar mode) decides a request, from YAML alone. Pure, except for
 // loadIstioDir, which reads a folder.
 export { ANALYZED_KINDS, ConfigError, declaredBy, isDryRun, parseIstioConfig } from './config';
-export type { IstioConfig, IstioObject, SourceFile } from './config';
+export type { IstioConfig, IstioObject, ParseCache, SourceFile } from './config';
 export { loadIstioDir, readYamlFiles } from './load';
 export { findWorkload, inferInventory, inventoryFromModel, mergeInventories, parseInventory } from './inventory';
 export type { InferOptions, Inventory, InventoryPort, WorkloadInfo } from './inventory';

@@ -192,10 +192,28 @@ export function workloadNameFromLabels(labels: Readonly<Record<string, string>>)
   return Object.keys(labels).sort(compare).map((k) => `${k}=${labels[k]}`).join(',');
 }
 
+// namespace -> name -> workload, per workloads list (the first one wins, as a linear search would).
+const byRef = new WeakMap<readonly WorkloadInfo[], Map<string, Map<string, WorkloadInfo>>>();
+
 /** Looks a workload up by "namespace/name". */
 export function findWorkload(inventory: Inventory, ref: string): WorkloadInfo | undefined {
   const [namespace, name] = splitRef(ref);
-  return inventory.workloads.find((w) => w.namespace === namespace && w.name === name);
+  return findWorkloadIn(inventory, namespace, name);
+}
+
+/** The first workload of the inventory with this namespace and name. */
+export function findWorkloadIn(inventory: Inventory, namespace: string, name: string): WorkloadInfo | undefined {
+  let index = byRef.get(inventory.workloads);
+  if (!index) {
+    index = new Map();
+    for (const w of inventory.workloads) {
+      let names = index.get(w.namespace);
+      if (!names) index.set(w.namespace, (names = new Map()));
+      if (!names.has(w.name)) names.set(w.name, w);
+    }
+    byRef.set(inventory.workloads, index);
+  }
+  return index.get(namespace)?.get(name);
 }
 
 export function splitRef(ref: string): [string, string] {
@@ -229,7 +247,10 @@ function principalsOf(obj: IstioObject): string[] {
 }
 
 function sortWorkloads(workloads: WorkloadInfo[]): WorkloadInfo[] {
-  return workloads.sort((a, b) => compare(workloadRef(a), workloadRef(b)));
+  // The same order as sorting with compare(workloadRef(a), workloadRef(b)), keys computed once.
+  const keyed = workloads.map((w, i) => ({ key: workloadRef(w), i }));
+  keyed.sort((a, b) => compare(a.key, b.key) || a.i - b.i);
+  return keyed.map((k) => workloads[k.i]);
 }
 
 function stringRecord(value: Record<string, unknown>): Record<string, string> {

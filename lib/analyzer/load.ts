@@ -2,13 +2,16 @@
 // works on parsed objects.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ConfigError, IstioConfig, parseIstioConfig, SourceFile } from './config';
+import { ConfigError, IstioConfig, ParseCache, parseIstioConfig, SourceFile } from './config';
 
 const YAML_FILE = /\.(ya?ml|json)$/i;
 
-/** Reads every .yaml, .yml and .json file under `dir` (recursively, in sorted order). */
-export function loadIstioDir(dir: string): IstioConfig {
-  return parseIstioConfig(readYamlFiles(dir));
+/**
+ * Reads every .yaml, .yml and .json file under `dir` (recursively, in sorted order). Loads of
+ * several folders that share a `cache` parse each identical file text once.
+ */
+export function loadIstioDir(dir: string, cache?: ParseCache): IstioConfig {
+  return parseIstioConfig(readYamlFiles(dir), cache);
 }
 
 export function readYamlFiles(dir: string): SourceFile[] {

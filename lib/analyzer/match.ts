@@ -53,7 +53,7 @@ export function matchValue(pattern: string, value: string | undefined, ignoreCas
  */
 export function matchPrincipal(pattern: string, spiffeId: string, trustDomains: readonly string[]): boolean {
   if (pattern === '*') return spiffeId.length > 0;
-  for (const candidate of expandTrustDomains(pattern, trustDomains)) {
+  for (const candidate of expansions(pattern, trustDomains)) {
     const full = `spiffe://${candidate}`;
     if (candidate.startsWith('*')) {
       if (spiffeId.startsWith('spiffe://') && spiffeId.endsWith(candidate.slice(1))) return true;
@@ -66,7 +66,26 @@ export function matchPrincipal(pattern: string, spiffeId: string, trustDomains: 
   return false;
 }
 
-function expandTrustDomains(pattern: string, trustDomains: readonly string[]): string[] {
+/** The principals a value stands for: itself, plus every trust domain of the mesh for a mesh principal. */
+export function expandTrustDomains(pattern: string, trustDomains: readonly string[]): string[] {
+  return [...expansions(pattern, trustDomains)];
+}
+
+function expansions(pattern: string, trustDomains: readonly string[]): readonly string[] {
+  let cache = EXPANSIONS.get(trustDomains);
+  if (!cache) EXPANSIONS.set(trustDomains, (cache = new Map()));
+  let expanded = cache.get(pattern);
+  if (!expanded) {
+    if (cache.size >= REGEX_CACHE_LIMIT) cache.clear();
+    cache.set(pattern, (expanded = expand(pattern, trustDomains)));
+  }
+  return expanded;
+}
+
+// Expansions by trust domain list (one per analysis) and value.
+const EXPANSIONS = new WeakMap<readonly string[], Map<string, readonly string[]>>();
+
+function expand(pattern: string, trustDomains: readonly string[]): string[] {
   const parts = pattern.split('/');
   if (parts.length !== 5 || parts[0] === '*' || parts[0].startsWith('*')) return [pattern];
   if (parts[0] !== 'cluster.local' && !trustDomains.includes(parts[0])) return [pattern];
@@ -75,8 +94,7 @@ function expandTrustDomains(pattern: string, trustDomains: readonly string[]): s
 
 /** `namespaces`: the regex `.*\/ns/<v>/.*` over the SPIFFE URI, every `*` becoming `.*` (any position). */
 export function matchNamespace(pattern: string, spiffeId: string): boolean {
-  const regex = pattern.split('*').map(escapeRegex).join('.*');
-  return new RegExp(`^.*/ns/${regex}/.*$`).test(spiffeId);
+  return cachedRegex('ns', pattern, () => `^.*/ns/${pattern.split('*').map(escapeRegex).join('.*')}/.*$`).test(spiffeId);
 }
 
 /** `serviceAccounts`: `sa` or `ns/sa`; a bare `sa` is in the POLICY's namespace. */
@@ -84,7 +102,7 @@ export function matchServiceAccount(pattern: string, policyNamespace: string, sp
   const slash = pattern.indexOf('/');
   const ns = slash < 0 ? policyNamespace : pattern.slice(0, slash);
   const sa = slash < 0 ? pattern : pattern.slice(slash + 1);
-  return new RegExp(`^spiffe://.+/ns/${escapeRegex(ns)}/(.+/|)sa/${escapeRegex(sa)}(/.+)?$`).test(spiffeId);
+  return cachedRegex('sa', `${ns}\u0000${sa}`, () => `^spiffe://.+/ns/${escapeRegex(ns)}/(.+/|)sa/${escapeRegex(sa)}(/.+)?$`).test(spiffeId);
 }
 
 /** `trustDomains`: "*" any, exact `td` (a prefix `spiffe://td/`), or a `*` at one end over `[^/]*`. */
@@ -112,12 +130,11 @@ export function isPathTemplate(pattern: string): boolean {
 export function matchPath(pattern: string, path: string): boolean {
   const bare = path.split('?')[0].split('#')[0];
   if (isPathTemplate(pattern)) {
-    const regex = pattern.split(/(\{\*\*\}|\{\*\})/).map((part) => {
+    return cachedRegex('path', pattern, () => `^${pattern.split(/(\{\*\*\}|\{\*\})/).map((part) => {
       if (part === '{**}') return `${SEGMENT.slice(0, -1)}/]*`;
       if (part === '{*}') return `${SEGMENT}+`;
       return escapeRegex(part);
-    }).join('');
-    return new RegExp(`^${regex}$`).test(bare);
+    }).join('')}$`).test(bare);
   }
   return matchValue(pattern, bare);
 }
@@ -151,6 +168,21 @@ function parseIp(text: string): number[] | undefined {
   const all = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
   if (all.some((w) => Number.isNaN(w) || w > 0xffff)) return undefined;
   return all.flatMap((w) => [w >> 8, w & 0xff]);
+}
+
+// Compiled matchers, shared by every decision: the same few patterns are tested against many
+// identities and paths. Bounded, so that a long-running process does not grow without end.
+const REGEX_CACHE = new Map<string, RegExp>();
+const REGEX_CACHE_LIMIT = 50_000;
+
+function cachedRegex(kind: string, key: string, source: () => string): RegExp {
+  const k = `${kind}\u0000${key}`;
+  let regex = REGEX_CACHE.get(k);
+  if (!regex) {
+    if (REGEX_CACHE.size >= REGEX_CACHE_LIMIT) REGEX_CACHE.clear();
+    REGEX_CACHE.set(k, (regex = new RegExp(source())));
+  }
+  return regex;
 }
 
 function escapeRegex(text: string): string {

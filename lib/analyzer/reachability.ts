@@ -2,57 +2,23 @@
 // decide(), but symbolic in the layer-7 attributes: instead of a verdict for one method and path,
 // it collects the methods, paths and hosts the matching ALLOW rules admit (and the ones partial
 // DENY rules take away). Port classes: each port a policy names, plus "any other port".
-import { Analysis, prepare, Prepared } from './analysis';
-import { actionOf, evaluateRule, list, RbacContext, targetRefsOf } from './authorization';
-import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
-import { ACTION_ORDER, applicablePolicies, chainOf, connect, namedPorts, PolicyRef, ref } from './decide';
+// Callers that the policies of a destination cannot tell apart are evaluated once (callers.ts), so
+// the work grows with the configuration and the edges found, not with callers × destinations.
+import { Analysis, prepare } from './analysis';
+import type { Access } from './access';
+import { callerEngine, GraphNode } from './callers';
+import { compare } from './config';
 import { externalServices, ExternalService } from './external';
-import { workloadRef, WorkloadInfo } from './inventory';
-import { resolveClient, resolveDestination, ResolvedClient } from './request';
 
-/** A set of HTTP requests one `to` entry admits: every listed field must match. */
-export interface Grant {
-  readonly methods?: readonly string[];
-  readonly paths?: readonly string[];
-  readonly hosts?: readonly string[];
-  readonly notMethods?: readonly string[];
-  readonly notPaths?: readonly string[];
-  readonly notHosts?: readonly string[];
-}
-
-export const L7_FIELDS = ['hosts', 'methods', 'paths', 'notHosts', 'notMethods', 'notPaths'] as const;
-
-/** What a caller may do on one port of a destination. */
-export interface Access {
-  readonly port: number | 'other';
-  readonly transport: 'mTLS' | 'plaintext' | 'TLS';
-  /** 'any' request, or only requests within one of the grants. */
-  readonly grants: 'any' | readonly Grant[];
-  /** Requests a DENY rule takes away from the grants. */
-  readonly except: readonly Grant[];
-  /** Why this access may not exist (CUSTOM, unknown `when` keys, IP conditions, targetRefs). */
-  readonly undecided: readonly string[];
-  /** The ALLOW rules that admit it; empty when no enforced ALLOW policy selects the destination. */
-  readonly via: readonly PolicyRef[];
-  /** Only open because policies are dry-run: enforcing them would remove it. */
-  readonly dryRunOnly: boolean;
-}
+export { accessOn, L7_FIELDS } from './access';
+export type { Access, Grant } from './access';
+export type { GraphNode, NodeKind } from './callers';
 
 export interface ReachEdge {
   readonly from: string;
   readonly to: string;
   /** One entry per port class with access, named ports first, then 'other'. */
   readonly access: readonly Access[];
-}
-
-export type NodeKind = 'workload' | 'namespace' | 'identity' | 'plaintext' | 'any-identity';
-
-export interface GraphNode {
-  /** The client/destination reference decide() accepts. */
-  readonly id: string;
-  readonly kind: NodeKind;
-  readonly namespace?: string;
-  readonly label: string;
 }
 
 export interface ReachabilityGraph {
@@ -68,178 +34,19 @@ export interface ReachabilityGraph {
 
 /** Who-can-reach-whom for every known caller and destination. */
 export function reachability(analysis: Analysis): ReachabilityGraph {
-  const p = prepare(analysis);
-  const sources = callers(p);
-  const destinations = destinationsOf(p);
+  const engine = callerEngine(prepare(analysis));
   const edges: ReachEdge[] = [];
-  const clients = new Map(sources.map((s) => [s.id, resolveClient(analysis.inventory, s.id)]));
-  for (const destination of destinations) {
-    const workload = resolveDestination(analysis.inventory, destination.id);
-    const ports: (number | 'other')[] = [...namedPorts(p, workload), 'other'];
-    const policies = applicablePolicies(p, workload)
-      .sort((a, b) => ACTION_ORDER.indexOf(actionOf(a)) - ACTION_ORDER.indexOf(actionOf(b)) || compare(objectId(a), objectId(b)));
-    for (const source of sources) {
-      if (source.id === destination.id) continue;
-      const client = clients.get(source.id)!;
-      const access = ports.map((port) => accessOn(p, client, workload, port, policies)).filter((a): a is Access => a !== undefined);
-      if (access.length > 0) edges.push({ from: source.id, to: destination.id, access });
-    }
+  for (const destination of engine.destinations) {
+    for (const { from, access } of engine.edgesTo(destination)) edges.push({ from, to: destination.id, access });
   }
   edges.sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to));
-  const used = new Set([...edges.flatMap((e) => [e.from, e.to])]);
-  const nodes = [...new Map([...sources, ...destinations].map((n) => [n.id, n])).values()]
+  const used = new Set<string>();
+  for (const e of edges) {
+    used.add(e.from);
+    used.add(e.to);
+  }
+  const nodes = [...new Map([...engine.callers.map((c) => c.node), ...engine.destinations].map((n) => [n.id, n])).values()]
     .filter((n) => used.has(n.id) || n.kind === 'workload')
     .sort((a, b) => compare(a.id, b.id));
-  const plaintextCallers = ['plaintext', ...analysis.inventory.workloads.filter((w) => !w.sidecar).map(workloadRef)].sort(compare);
-  return { nodes, callers: sources.map((s) => s.id), plaintextCallers, edges, external: externalServices(analysis) };
-}
-
-/** Access of one caller to one port of a destination, or undefined when it has none. */
-export function accessOn(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, port: number | 'other', policies: IstioObject[]): Access | undefined {
-  const enforced = scope(p, client, destination, port, policies, false);
-  if (!enforced) return undefined;
-  const hasDryRun = policies.some((policy) => isDryRun(policy));
-  const shadow = hasDryRun ? scope(p, client, destination, port, policies, true) : enforced;
-  return { ...enforced, port, dryRunOnly: shadow === undefined };
-}
-
-type Scope = Omit<Access, 'port' | 'dryRunOnly'>;
-
-function scope(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, port: number | 'other', policies: IstioObject[], enforceDryRun: boolean): Scope | undefined {
-  const mtls = p.mtlsOf(destination.namespace, destination.name === '*' ? undefined : destination);
-  const mode = mtls.modeFor(port === 'other' ? undefined : port);
-  const connection = connect(p, client, destination, port, mode);
-  if (connection.accepted === 'no' && !mode.ambiguous) return undefined;
-  const undecided: string[] = [];
-  if (mode.ambiguous) undecided.push(`PeerAuthentications ${mode.ambiguous.join(', ')} compete without creationTimestamp`);
-  if (connection.accepted === 'maybe') undecided.push(`non-Istio TLS (${connection.how}) toward a ${mode.mode} port`);
-
-  const ctx: RbacContext = {
-    ...(connection.transport === 'mTLS' && 'spiffeId' in client && client.spiffeId ? { spiffeId: client.spiffeId } : {}),
-    port,
-    chain: chainOf(destination, port),
-    trustDomains: p.trustDomains,
-    policyNamespace: destination.namespace,
-  };
-  let allowPolicies = 0;
-  let any = false;
-  const grants: Grant[] = [];
-  const except: Grant[] = [];
-  const via: PolicyRef[] = [];
-  const allowUndecided: string[] = [];
-  let fullyDenied = false;
-  for (const policy of policies) {
-    const action = actionOf(policy);
-    const enforced = !(isDryRun(policy) && (action === 'ALLOW' || action === 'DENY')) || enforceDryRun;
-    if (!enforced || action === 'AUDIT' || !ACTION_ORDER.includes(action)) continue;
-    const targets = targetRefsOf(policy);
-    if (targets.length > 0) {
-      if (!targets.every((t) => t.kind === 'Gateway')) undecided.push(`${objectId(policy)} has targetRefs (waypoints are not modelled)`);
-      continue;
-    }
-    const rules = list(policy.spec.rules);
-    if (action === 'ALLOW') allowPolicies++;
-    rules.forEach((rule, index) => {
-      const c = { ...ctx, policyNamespace: policy.namespace };
-      if (evaluateRule(rule, action, c).result === 'no') return;
-      const rest = evaluateRule(withoutL7(rule), action, c).result;
-      const owner = declaredBy(policy)?.[index];
-      const ruleRef: PolicyRef = { ...ref(policy), rule: index, ...(owner !== undefined ? { declaredBy: owner } : {}) };
-      if (rest === 'maybe' || action === 'CUSTOM') {
-        (action === 'ALLOW' ? allowUndecided : undecided).push(`${objectId(policy)} rule ${index} (${action}) depends on more than the method, path and host`);
-        return;
-      }
-      // The rule matches whatever the method, path and host: each `to` entry it has is one grant.
-      const ops = list(rule.to).map((t: any) => t?.operation ?? {})
-        .filter((op: any) => evaluateRule({ to: [{ operation: stripL7(op) }] }, action, c).result === 'yes')
-        .map(l7Of);
-      const all = ops.length === 0 || ops.some((g: Grant) => Object.keys(g).length === 0) || ctx.chain === 'TCP';
-      if (action === 'DENY') {
-        if (all) fullyDenied = true;
-        else except.push(...ops);
-      } else {
-        via.push(ruleRef);
-        if (all) any = true;
-        else grants.push(...ops);
-      }
-    });
-  }
-  if (fullyDenied) return undefined;
-  // With an enforced ALLOW policy, only what its rules grant is open.
-  const open = allowPolicies === 0 || any;
-  if (!open && grants.length === 0 && allowUndecided.length === 0) return undefined;
-  return {
-    transport: connection.transport,
-    grants: open ? 'any' : uniqueGrants(grants),
-    except: uniqueGrants(except),
-    undecided: [...new Set([...undecided, ...(open ? [] : allowUndecided)])].sort(compare),
-    via,
-  };
-}
-
-function uniqueGrants(grants: Grant[]): Grant[] {
-  const byKey = new Map(grants.map((g) => [JSON.stringify(g), g]));
-  return [...byKey.entries()].sort(([a], [b]) => compare(a, b)).map(([, g]) => g);
-}
-
-function withoutL7(rule: any): any {
-  if (!rule || typeof rule !== 'object') return rule;
-  return { ...rule, ...(Array.isArray(rule.to) ? { to: rule.to.map((t: any) => ({ operation: stripL7(t?.operation ?? {}) })) } : {}) };
-}
-
-function stripL7(op: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(op).filter(([k]) => !(L7_FIELDS as readonly string[]).includes(k)));
-}
-
-function l7Of(op: Record<string, unknown>): Grant {
-  const grant: Record<string, string[]> = {};
-  for (const field of L7_FIELDS) {
-    const values = list(op[field]).map(String);
-    if (values.length > 0) grant[field] = [...new Set(values)].sort(compare);
-  }
-  return grant;
-}
-
-/** Every caller worth asking about: workloads, namespaces, named identities, plaintext, anyone else. */
-function callers(p: Prepared): GraphNode[] {
-  const { inventory } = p.analysis;
-  const nodes: GraphNode[] = inventory.workloads.map((w) => ({ id: workloadRef(w), kind: 'workload', namespace: w.namespace, label: w.name }));
-  const namespaces = new Set(p.namespaces);
-  const known = new Set(inventory.workloads.filter((w) => w.sidecar).map((w) => `${w.namespace}/${w.serviceAccount}`));
-  const identities = new Set<string>();
-  for (const policies of p.policies.values()) {
-    for (const policy of policies) {
-      for (const rule of list(policy.spec.rules)) {
-        for (const from of list(rule?.from)) {
-          for (const ns of [...list(from?.source?.namespaces), ...list(from?.source?.notNamespaces)]) if (!String(ns).includes('*')) namespaces.add(String(ns));
-          for (const principal of [...list(from?.source?.principals), ...list(from?.source?.notPrincipals)].map(String)) {
-            const parts = principal.split('/');
-            if (parts.length !== 5 || parts[1] !== 'ns' || parts[3] !== 'sa' || principal.includes('*')) continue;
-            namespaces.add(parts[2]);
-            if (!known.has(`${parts[2]}/${parts[4]}`)) identities.add(principal);
-          }
-        }
-      }
-    }
-  }
-  for (const ns of namespaces) nodes.push({ id: `${ns}/*`, kind: 'namespace', namespace: ns, label: `any other workload of ${ns}` });
-  for (const principal of identities) nodes.push({ id: `principal:${principal}`, kind: 'identity', namespace: principal.split('/')[2], label: principal });
-  nodes.push({ id: '*/*', kind: 'any-identity', label: 'any other mesh workload' });
-  nodes.push({ id: 'plaintext', kind: 'plaintext', label: 'plaintext clients (no sidecar)' });
-  return nodes.sort((a, b) => compare(a.id, b.id));
-}
-
-/** Destinations: workloads with a sidecar, and for each namespace a pod that no workload policy selects. */
-function destinationsOf(p: Prepared): GraphNode[] {
-  const { inventory } = p.analysis;
-  const nodes: GraphNode[] = inventory.workloads.filter((w) => w.sidecar)
-    .map((w) => ({ id: workloadRef(w), kind: 'workload', namespace: w.namespace, label: w.name }));
-  // A namespace is a destination when something is declared for it: an Istio object, or a workload with a sidecar.
-  const configured = new Set(p.analysis.config.objects.map((o) => o.namespace));
-  for (const ns of p.namespaces) {
-    const sidecars = inventory.workloads.some((w) => w.namespace === ns && w.sidecar);
-    if (!sidecars && (!configured.has(ns) || ns === inventory.rootNamespace)) continue;
-    nodes.push({ id: `${ns}/*`, kind: 'namespace', namespace: ns, label: `any other workload of ${ns}` });
-  }
-  return nodes.sort((a, b) => compare(a.id, b.id));
+  return { nodes, callers: engine.callers.map((c) => c.id), plaintextCallers: engine.plaintextCallers, edges, external: externalServices(analysis) };
 }

@@ -3,11 +3,12 @@
 // so the clients that break are exactly those that reach it over plaintext today (no sidecar, or a
 // DestinationRule that disables TLS). Workloads with their own PeerAuthentication mode keep it
 // (workload > namespace). What the YAML does not declare is found with the Prometheus query.
-import { Analysis, prepare } from './analysis';
-import { compare, IstioConfig, IstioObject } from './config';
+import { Analysis, prepare, withPeerAuthenticationsIn } from './analysis';
+import type { Access } from './access';
+import { callerEngine } from './callers';
+import { compare, IstioObject } from './config';
 import { formatRequests } from './format';
 import type { MtlsMode } from './peer-authentication';
-import { Access, reachability, ReachEdge } from './reachability';
 
 export interface BreakingClient {
   readonly from: string;
@@ -47,9 +48,10 @@ export interface ReadinessReport {
 
 export function strictReadiness(analysis: Analysis): ReadinessReport {
   const p = prepare(analysis);
-  const graph = reachability(analysis);
+  const engine = callerEngine(p);
   const root = analysis.inventory.rootNamespace;
-  const plaintextAccess = (edge: ReachEdge) => edge.access.filter((a) => a.transport === 'plaintext');
+  const plaintextAccess = (access: readonly Access[]) => access.filter((a) => a.transport === 'plaintext');
+  const byCaller = (x: { from: string; to: string }, y: { from: string; to: string }) => compare(x.from, y.from) || compare(x.to, y.to);
 
   const namespaces: NamespaceReadiness[] = [];
   for (const ns of p.namespaces) {
@@ -57,14 +59,21 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
     const mode = p.mtlsOf(ns).base;
     if (mode.mode === 'STRICT') continue;
     // The namespace as if its PeerAuthentication were STRICT: what remains reachable over plaintext
-    // then comes from workload-level exceptions, which the namespace switch does not touch.
-    const strict = reachability({ config: withStrictNamespace(analysis.config, ns), inventory: analysis.inventory });
-    const stillOpen = new Set(strict.edges.flatMap((e) => plaintextAccess(e).map((a) => `${e.from}\u0000${e.to}\u0000${a.port}`)));
-    const breaking = graph.edges
-      .filter((e) => e.to.startsWith(`${ns}/`))
-      .map((e) => ({ from: e.from, to: e.to, access: plaintextAccess(e).filter((a) => !stillOpen.has(`${e.from}\u0000${e.to}\u0000${a.port}`)) }))
-      .filter((b) => b.access.length > 0);
-    const exceptions = analysis.inventory.workloads.filter((w) => w.namespace === ns && w.sidecar).flatMap((w) => {
+    // then comes from workload-level exceptions, which the namespace switch does not touch. Only
+    // the mTLS modes of the namespace change, so only its own destinations are evaluated again.
+    const strict = engine.whatIf(withPeerAuthenticationsIn(p, ns, strictPeerAuthentications(p.peerAuthenticationsIn(ns), ns)));
+    const breaking: BreakingClient[] = [];
+    for (const destination of engine.destinations) {
+      if (!destination.id.startsWith(`${ns}/`)) continue;
+      let stillOpen: Map<string, readonly Access[]> | undefined;
+      for (const { from, access } of engine.edgesTo(destination, plaintextAccess)) {
+        stillOpen ??= new Map(strict.edgesTo(destination, plaintextAccess).map((e) => [e.from, e.access]));
+        const open = stillOpen.get(from) ?? [];
+        const refused = access.filter((a) => !open.some((o) => o.port === a.port));
+        if (refused.length > 0) breaking.push({ from, to: destination.id, access: refused });
+      }
+    }
+    const exceptions = (p.workloadsByNamespace.get(ns) ?? []).filter((w) => w.sidecar).flatMap((w) => {
       const m = p.mtlsOf(ns, w);
       const own = m.workloadPolicy && m.base.source !== mode.source && m.base.mode !== 'STRICT' ? [{ workload: `${ns}/${w.name}`, mode: m.base.mode, ...(m.base.source ? { source: m.base.source } : {}) }] : [];
       const ports = m.ports.map((port) => ({ port, r: m.modeFor(port) })).filter(({ r }) => r.mode !== 'STRICT' && r.port !== undefined)
@@ -75,7 +84,7 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
       namespace: ns,
       mode: mode.mode,
       ...(mode.source ? { modeSource: mode.source } : {}),
-      breaking,
+      breaking: breaking.sort(byCaller),
       exceptions,
       queries: queries(`destination_workload_namespace="${ns}"`),
     });
@@ -83,6 +92,8 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
 
   // Plaintext exceptions inside STRICT namespaces: who do they actually admit?
   const exceptions: PlaintextException[] = [];
+  const destinationCount = new Map<string, number>();
+  for (const d of engine.destinations) destinationCount.set(d.id, (destinationCount.get(d.id) ?? 0) + 1);
   for (const w of analysis.inventory.workloads) {
     if (!w.sidecar || w.namespace === root || p.mtlsOf(w.namespace).base.mode !== 'STRICT') continue;
     const m = p.mtlsOf(w.namespace, w);
@@ -93,9 +104,14 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
       const r = m.modeFor(port);
       if (r.mode !== 'STRICT' && r.port !== undefined) scopes.push({ port, mode: r.mode, ...(r.source ? { source: r.source } : {}) });
     }
+    if (scopes.length === 0) continue;
+    const destination = engine.destination(ref);
+    const edges = destination ? engine.edgesTo(destination, plaintextAccess).map((e) => ({ from: e.from, to: ref, access: e.access })) : [];
+    // (A destination listed twice, a workload listed twice in an inventory file, has every edge twice.)
+    const plaintext = Array.from({ length: destinationCount.get(ref) ?? 0 }, () => edges).flat().sort(byCaller);
     for (const scope of scopes) {
-      const clients = graph.edges.filter((e) => e.to === ref)
-        .map((e) => ({ from: e.from, to: e.to, access: plaintextAccess(e).filter((a) => scope.port === undefined || a.port === scope.port) }))
+      const clients = plaintext
+        .map((e) => ({ from: e.from, to: e.to, access: e.access.filter((a) => scope.port === undefined || a.port === scope.port) }))
         .filter((c) => c.access.length > 0);
       exceptions.push({
         workload: ref, ...scope, plaintextClients: clients,
@@ -106,15 +122,17 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
   return { namespaces, exceptions };
 }
 
-/** The configuration with the namespace's own PeerAuthentication replaced by a STRICT one. */
-function withStrictNamespace(config: IstioConfig, namespace: string): IstioConfig {
-  const isNamespacePolicy = (o: IstioObject) => o.kind === 'PeerAuthentication' && o.namespace === namespace
-    && Object.keys(o.spec.selector?.matchLabels ?? {}).length === 0;
+/**
+ * A namespace's PeerAuthentications with its namespace-wide ones replaced by a STRICT one (as
+ * applying `mtls: STRICT` to the namespace's default policy would do).
+ */
+function strictPeerAuthentications(current: readonly IstioObject[], namespace: string): IstioObject[] {
+  const isNamespacePolicy = (o: IstioObject) => Object.keys(o.spec.selector?.matchLabels ?? {}).length === 0;
   const strict: IstioObject = {
     kind: 'PeerAuthentication', apiVersion: 'security.istio.io/v1', name: 'default', namespace, annotations: {},
     spec: { mtls: { mode: 'STRICT' } }, source: { file: '(what-if: STRICT)', document: 0 },
   };
-  return { objects: [...config.objects.filter((o) => !isNamespacePolicy(o)), strict], notes: config.notes };
+  return [...current.filter((o) => !isNamespacePolicy(o)), strict];
 }
 
 /**

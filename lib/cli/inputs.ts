@@ -2,7 +2,7 @@
 // workloads, from --app (the construct tree), --inventory (a file) or inferred from the YAML.
 import { readFileSync } from 'node:fs';
 import {
-  Analysis, inferInventory, Inventory, IstioConfig, loadIstioDir, mergeInventories, parseInventory, parseIstioConfig,
+  Analysis, inferInventory, Inventory, IstioConfig, loadIstioDir, mergeInventories, ParseCache, parseInventory, parseIstioConfig,
 } from '../analyzer';
 import { CliError } from './errors';
 import { readYamlFilesAt } from './git';
@@ -17,17 +17,18 @@ export interface InputOptions {
 
 export type Note = (message: string) => void;
 
-export function loadConfig(dir: string, note: Note): IstioConfig {
-  const config = loadIstioDir(dir);
+/** Loads a folder; loads that share `cache` (the two sides of a diff) parse identical files once. */
+export function loadConfig(dir: string, note: Note, cache?: ParseCache): IstioConfig {
+  const config = loadIstioDir(dir, cache);
   for (const n of config.notes) note(n);
   if (config.objects.length === 0) note(`${dir}: no Istio security objects found`);
   return config;
 }
 
-export function loadConfigAt(ref: string, dir: string, note: Note): IstioConfig {
+export function loadConfigAt(ref: string, dir: string, note: Note, cache?: ParseCache): IstioConfig {
   const files = readYamlFilesAt(ref, dir);
   if (files.length === 0) note(`${dir} has no YAML at ${ref}: comparing against an empty configuration`);
-  const config = parseIstioConfig(files);
+  const config = parseIstioConfig(files, cache);
   for (const n of config.notes) note(n);
   return config;
 }

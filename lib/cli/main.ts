@@ -2,7 +2,7 @@
 // `run` returns the exit code instead of exiting, so that tests can call it in-process.
 import { Command, CommanderError, Option } from 'commander';
 import {
-  AnalyzerRequest, decide, reachability, renderDiff, renderExplain, renderGraph, renderGraphMermaid, renderReadiness,
+  AnalyzerRequest, decide, ParseCache, reachability, renderDiff, renderExplain, renderGraph, renderGraphMermaid, renderReadiness,
   semanticDiff, strictReadiness,
 } from '../analyzer';
 import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_WIDENED } from './errors';
@@ -97,19 +97,21 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text')))
     .action((oldDir: string | undefined, newDir: string | undefined, options: Common & { base?: string; failOnWiden?: boolean }) => {
       const say = note(options);
+      // The two sides mostly share files: each identical file is parsed once.
+      const cache: ParseCache = new Map();
       let before;
       let after;
       let title;
       if (options.base !== undefined) {
         if (newDir !== undefined) throw new CliError('with --base give at most one folder (the new one); --dir names it too');
         const dir = oldDir ?? options.dir;
-        before = loadConfigAt(options.base, dir, say);
-        after = loadConfig(dir, say);
+        before = loadConfigAt(options.base, dir, say, cache);
+        after = loadConfig(dir, say, cache);
         title = `zero-trust diff ${options.base}:${dir} -> ${dir}`;
       } else {
         if (oldDir === undefined || newDir === undefined) throw new CliError('give two folders (zero-trust diff OLD NEW) or a git ref (zero-trust diff --base main)');
-        before = loadConfig(oldDir, say);
-        after = loadConfig(newDir, say);
+        before = loadConfig(oldDir, say, cache);
+        after = loadConfig(newDir, say, cache);
         title = `zero-trust diff ${oldDir} -> ${newDir}`;
       }
       const diff = semanticDiff(...analysesOf(before, after, options, say));
