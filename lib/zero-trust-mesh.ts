@@ -141,6 +141,7 @@ export class ZeroTrustMesh extends Chart {
 
   private issuesFor(member: IConstruct): string[] {
     const { issuesByPath } = this.compilation();
+    if (issuesByPath.size === 0) return []; // the common case, once for each of thousands of constructs
     const own = issuesByPath.get(member.node.path) ?? [];
     // Issues from origins that are not a member (a model built by hand) are reported by the mesh.
     const orphans = member === this
@@ -203,7 +204,16 @@ export function useDictionaryChildren(construct: IConstruct): void {
  * sorted, so that the chart stays independent of declaration order.
  */
 export function foreignObjects(chart: Chart): Record<string, unknown>[] {
-  const objects = chart.node.findAll().filter((c): c is ApiObject => c instanceof ApiObject && Chart.of(c) === chart);
+  // One walk of the chart's subtree, in findAll's order, collecting only ApiObjects (findAll would
+  // list every edge).
+  const objects: ApiObject[] = [];
+  const stack: IConstruct[] = [...chart.node.children].reverse();
+  while (stack.length > 0) {
+    const construct = stack.pop()!;
+    if (construct instanceof ApiObject && Chart.of(construct) === chart) objects.push(construct);
+    const children = construct.node.children;
+    for (let i = children.length - 1; i >= 0; i--) stack.push(children[i]);
+  }
   return objects.map((o) => o.toJson()).sort((a, b) => {
     const ka = `${a.kind}/${a.metadata?.name}`;
     const kb = `${b.kind}/${b.metadata?.name}`;

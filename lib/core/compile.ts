@@ -9,7 +9,8 @@ import {
 import {
   AuthorizationPolicySpec, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, PeerAuthenticationSpec,
   PeerAuthenticationSpecMtlsMode, PeerAuthenticationSpecPortLevelMtlsMode,
-  toJson_AuthorizationPolicySpec, toJson_PeerAuthenticationSpec,
+  toJson_AuthorizationPolicySpecProvider, toJson_AuthorizationPolicySpecSelector,
+  toJson_AuthorizationPolicySpecTargetRef, toJson_AuthorizationPolicySpecTargetRefs, toJson_PeerAuthenticationSpec,
 } from '../../imports/security.istio.io';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { compareStrings, principal, sortedUnique } from './semantics';
@@ -47,11 +48,13 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
   const issues = validateMesh(mesh);
   if (issues.length > 0) throw new ZeroTrustValidationError(issues);
 
-  const edgesByTarget = new Map<string, EdgeModel[]>();
+  // Edges by destination namespace, then workload: no key string to build per edge.
+  const edgesByTarget = new Map<string, Map<string, EdgeModel[]>>();
   for (const edge of mesh.edges) {
-    const key = `${edge.to.namespace}/${edge.to.workload}`;
-    let list = edgesByTarget.get(key);
-    if (!list) edgesByTarget.set(key, (list = []));
+    let byWorkload = edgesByTarget.get(edge.to.namespace);
+    if (!byWorkload) edgesByTarget.set(edge.to.namespace, (byWorkload = new Map()));
+    let list = byWorkload.get(edge.to.workload);
+    if (!list) byWorkload.set(edge.to.workload, (list = []));
     list.push(edge);
   }
   const byNamespace = <T extends { namespace: string }>(items: readonly T[]) => {
@@ -71,8 +74,9 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
   for (const ns of [...mesh.namespaces].sort((a, b) => compareStrings(a.name, b.name))) {
     const docs: IstioDocument[] = [];
     docs.push(...compileNamespace(ns));
+    const edgesOfNamespace = edgesByTarget.get(ns.name);
     for (const workload of ns.workloads) {
-      docs.push(...compileWorkload(mesh, ns, workload, edgesByTarget.get(`${ns.name}/${workload.name}`) ?? []));
+      docs.push(...compileWorkload(mesh, ns, workload, edgesOfNamespace?.get(workload.name) ?? []));
     }
     for (const svc of external.get(ns.name) ?? []) docs.push(...compileExternalService(ns, svc, workloads));
     for (const tls of clientTls.get(ns.name) ?? []) docs.push(compileClientTls(mesh, ns, tls));
@@ -142,49 +146,54 @@ function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: Workload
     docs.push(peerAuthentication(ns.name, `${workload.name}-mtls`, spec, [workload.origin], ns.labels));
   }
 
-  const rules: { rule: AuthorizationPolicySpecRules; origin: string }[] = edges.map((edge) => ({ rule: edgeRule(mesh, edge), origin: edge.origin }));
+  // Rules are built in their output form: the schema's key order, every list a fresh array.
+  const rules: { rule: AuthorizationPolicySpecRules; origin: string; key?: string }[] = edges.map((edge) => ({ rule: edgeRule(mesh, edge), origin: edge.origin }));
   if (plaintextPorts.length > 0) {
     // The namespace's allow-nothing policy would block the scraper: admit plaintext requests (no
     // peer identity) on exactly these ports, optionally only from the given addresses.
     const blocks = sortedUnique(workload.plaintextIpBlocks);
+    const ports = plaintextPorts.map(String);
+    const to = [{ operation: { ports } }];
     rules.push({
-      rule: {
-        from: [{ source: { notPrincipals: ['*'], ...(blocks.length > 0 ? { ipBlocks: blocks } : {}) } }],
-        to: [{ operation: { ports: plaintextPorts.map(String) } }],
-      },
+      rule: { from: [{ source: blocks.length > 0 ? { ipBlocks: blocks, notPrincipals: ['*'] } : { notPrincipals: ['*'] } }], to },
+      // Sorted among the other rules by its JSON with notPrincipals first, as it always has been.
+      key: JSON.stringify({ from: [{ source: { notPrincipals: ['*'], ...(blocks.length > 0 ? { ipBlocks: blocks } : {}) } }], to }),
       origin: workload.origin,
     });
   }
   if (rules.length > 0) {
     // One ALLOW policy per destination workload; identical rules from different declarations
     // collapse into one, and rules are sorted so that declaration order never shows in the output.
-    const merged = new Map<string, { rule: AuthorizationPolicySpecRules; origins: string[] }>();
-    for (const { rule, origin } of rules) {
-      const key = JSON.stringify(rule);
-      const entry = merged.get(key);
-      if (entry) entry.origins.push(origin);
-      else merged.set(key, { rule, origins: [origin] });
+    let sorted: { rule: AuthorizationPolicySpecRules; origins: string[] }[];
+    if (rules.length === 1) {
+      sorted = [{ rule: rules[0].rule, origins: [rules[0].origin] }]; // nothing to merge or sort
+    } else {
+      const merged = new Map<string, { rule: AuthorizationPolicySpecRules; origins: string[] }>();
+      for (const { rule, origin, key: given } of rules) {
+        const key = given ?? JSON.stringify(rule);
+        const entry = merged.get(key);
+        if (entry) entry.origins.push(origin);
+        else merged.set(key, { rule, origins: [origin] });
+      }
+      sorted = [...merged.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, v]) => v);
     }
-    const sorted = [...merged.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, v]) => v);
     docs.push(authorizationPolicy(ns, `${workload.name}-allow`, {
       selector,
       action: AuthorizationPolicySpecAction.ALLOW,
       rules: sorted.map((r) => r.rule),
-    }, sorted.map((r) => sortedUnique(r.origins).join(' & '))));
+    }, sorted.map((r) => (r.origins.length === 1 ? r.origins[0] : sortedUnique(r.origins).join(' & ')))));
   }
   return docs;
 }
 
 function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
-  const operation = {
-    ...(edge.methods ? { methods: sortedUnique(edge.methods) } : {}),
-    ...(edge.paths ? { paths: sortedUnique(edge.paths) } : {}),
-    ...(edge.ports ? { ports: sortedUnique(edge.ports).map(String) } : {}),
-  };
-  return {
-    from: [{ source: sourceFields(mesh, edge.from) }],
-    ...(Object.keys(operation).length > 0 ? { to: [{ operation }] } : {}),
-  };
+  const from = [{ source: sourceFields(mesh, edge.from) }];
+  if (!edge.methods && !edge.paths && !edge.ports) return { from };
+  const operation: { methods?: string[]; paths?: string[]; ports?: string[] } = {};
+  if (edge.methods) operation.methods = sortedUnique(edge.methods);
+  if (edge.paths) operation.paths = sortedUnique(edge.paths);
+  if (edge.ports) operation.ports = sortedUnique(edge.ports).map(String);
+  return { from, to: [{ operation }] };
 }
 
 function sourceFields(mesh: MeshModel, source: SourceModel): { principals?: string[]; namespaces?: string[] } {
@@ -265,20 +274,37 @@ function peerAuthentication(namespace: string, name: string, spec: PeerAuthentic
 }
 
 function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[]): IstioDocument {
-  const doc = document(SECURITY_API, 'AuthorizationPolicy', ns, name, toJson_AuthorizationPolicySpec(spec)!, origins);
+  const doc = document(SECURITY_API, 'AuthorizationPolicy', ns, name, authorizationPolicySpecJson(spec), origins);
   if (ns.dryRun) doc.metadata.annotations![DRY_RUN_ANNOTATION] = 'true';
   return doc;
+}
+
+/**
+ * toJson_AuthorizationPolicySpec(spec), in one pass. The generated toJson_ functions visit every
+ * field of the schema and rebuild each object one key at a time, copying it at every key (`reduce`
+ * with a spread); AuthorizationPolicies are most of the output (one rule per edge). The result is
+ * the same: the schema's key order, undefined fields left out. The rules are not converted: this
+ * compiler builds them in their output form (schema key order, a fresh array for every list).
+ */
+function authorizationPolicySpecJson(spec: AuthorizationPolicySpec): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  if (spec.action !== undefined) json.action = spec.action;
+  if (spec.provider !== undefined) json.provider = toJson_AuthorizationPolicySpecProvider(spec.provider);
+  if (spec.rules !== undefined) json.rules = spec.rules; // built in their output form
+  if (spec.selector !== undefined) json.selector = toJson_AuthorizationPolicySpecSelector(spec.selector);
+  if (spec.targetRef !== undefined) json.targetRef = toJson_AuthorizationPolicySpecTargetRef(spec.targetRef);
+  if (spec.targetRefs !== undefined) json.targetRefs = spec.targetRefs.map((y) => toJson_AuthorizationPolicySpecTargetRefs(y));
+  return json;
 }
 
 function document(
   apiVersion: string, kind: string, ns: { name: string; labels: Readonly<Record<string, string>> }, name: string,
   spec: Record<string, unknown>, origins: string[],
 ): IstioDocument {
-  const labels = Object.keys(ns.labels).length > 0 ? { labels: { ...ns.labels } } : {};
-  return {
-    apiVersion,
-    kind,
-    metadata: { name, namespace: ns.name, ...labels, annotations: { [DECLARED_BY_ANNOTATION]: JSON.stringify(origins) } },
-    spec,
-  };
+  const annotations: Record<string, string> = {};
+  annotations[DECLARED_BY_ANNOTATION] = JSON.stringify(origins);
+  const metadata = Object.keys(ns.labels).length > 0
+    ? { name, namespace: ns.name, labels: { ...ns.labels }, annotations }
+    : { name, namespace: ns.name, annotations };
+  return { apiVersion, kind, metadata, spec };
 }

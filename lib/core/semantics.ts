@@ -37,6 +37,7 @@ export function isHttpProtocol(protocol: string): boolean {
 }
 
 export function sortedUnique<T extends string | number>(values: readonly T[]): T[] {
+  if (values.length < 2) return [...values]; // most lists have one value: no Set, no sort
   return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 

@@ -51,10 +51,22 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
     for (const workload of ns.workloads) workloads.set(`${ns.name}/${workload.name}`, { ns, workload });
   }
 
-  const edgeKeys = new Map<string, EdgeModel>();
+  // Two edges are duplicates when their JSON keys are equal. Serializing every edge is the costliest
+  // step here, so edges are first grouped by their ends (no serialization), and keys are only
+  // computed within a group that has more than one edge; the first edge of a key is the one reported.
+  const byEnds = new Map<string, EdgeModel | Map<string, EdgeModel>>();
   for (const edge of mesh.edges) {
     validateEdge(mesh, edge, namespaces, workloads, report);
-    const key = JSON.stringify([edge.from, edge.to, edge.methods ?? [], edge.paths ?? [], edge.ports ?? []]);
+    const ends = endsOf(edge);
+    const group = byEnds.get(ends);
+    if (group === undefined) {
+      byEnds.set(ends, edge);
+      continue;
+    }
+    let edgeKeys: Map<string, EdgeModel>;
+    if (group instanceof Map) edgeKeys = group;
+    else byEnds.set(ends, (edgeKeys = new Map([[edgeKey(group), group]])));
+    const key = edgeKey(edge);
     const duplicate = edgeKeys.get(key);
     if (duplicate) {
       report(edge.origin, `duplicate edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload}: already declared by ${duplicate.origin}`);
@@ -92,6 +104,23 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   }
 
   return issues;
+}
+
+const edgeKey = (edge: EdgeModel) => JSON.stringify([edge.from, edge.to, edge.methods ?? [], edge.paths ?? [], edge.ports ?? []]);
+
+/**
+ * The destination and source names of an edge: equal for any two edges with equal keys. Only string
+ * fields are used (JSON makes some other values equal, such as NaN and null); an edge with anything
+ * else goes to the group '' and is compared by key.
+ */
+function endsOf(edge: EdgeModel): string {
+  if (typeof edge.from !== 'object' || edge.from === null) return '';
+  const from = edge.from as { kind: unknown; namespace?: unknown; name?: unknown; serviceAccount?: unknown };
+  const name = from.name ?? from.serviceAccount;
+  const { namespace, workload } = edge.to;
+  const plain = (v: unknown) => typeof v === 'string' || v === undefined;
+  if (!plain(namespace) || !plain(workload) || !plain(from.kind) || !plain(from.namespace) || !plain(name)) return '';
+  return `${namespace}/${workload}<${from.kind}:${from.namespace}/${name}`;
 }
 
 /** Describes where a workload refuses plaintext, or '' when it accepts plaintext everywhere. */
@@ -148,10 +177,11 @@ function validateNamespace(mesh: MeshModel, ns: NamespaceModel, report: Report):
   // A selector is a subset match: a workload whose labels are contained in another's selects that
   // workload's pods too, and its ALLOW policy would admit its callers there.
   const list = [...names.values()];
-  for (const a of list) {
+  const labelEntries = list.map((w) => Object.entries(w.labels)); // once per workload, not per pair
+  for (const [i, a] of list.entries()) {
     for (const b of list) {
       if (a === b) continue;
-      const containsA = Object.entries(a.labels).every(([k, v]) => b.labels[k] === v);
+      const containsA = labelEntries[i].every(([k, v]) => b.labels[k] === v);
       if (containsA) {
         const same = Object.keys(a.labels).length === Object.keys(b.labels).length;
         if (same && a.name > b.name) continue; // report identical selectors once
@@ -178,7 +208,7 @@ function validateWorkload(workload: WorkloadModel, report: Report): void {
       report(workload.origin, `plaintext port ${port} is not among the declared ports of workload "${workload.name}" (${[...declared].join(', ')}); declare it in ports`);
     }
   }
-  if (new Set(workload.plaintextPorts).size !== workload.plaintextPorts.length) {
+  if (workload.plaintextPorts.length > 1 && new Set(workload.plaintextPorts).size !== workload.plaintextPorts.length) {
     report(workload.origin, `plaintextPorts lists a port twice: ${JSON.stringify(workload.plaintextPorts)}`);
   }
   for (const block of workload.plaintextIpBlocks) report(workload.origin, checkIpBlock(block));

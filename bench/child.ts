@@ -1,0 +1,175 @@
+// One measurement, in its own process so that peak RSS belongs to it alone. Started by
+// bench/run.ts; prints one line `BENCH_RESULT {json}` on stdout.
+//
+//   prepare  --size S --docs FILE          build the mesh with the public API, compile it, write the
+//                                          documents (file name -> documents) as JSON for floor/stock
+//   library  --size S --out DIR            build the mesh with the public API, then App.synth()
+//   floor    --docs FILE --out DIR         the same documents written with `yaml` directly
+//   stock    --docs FILE --out DIR         the same documents as plain ApiObjects, a Chart per file
+//   parse    --out DIR [--twice]           parse every YAML file of DIR (the analyzer's baseline)
+//   explain  --out DIR                     `zero-trust explain` of one request on DIR, in-process
+//   diff     --out DIR --work TMP          `zero-trust diff DIR DIR'`, DIR' = DIR minus one policy
+import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { ApiObject, App, Chart } from 'cdk8s';
+import * as YAML from 'yaml';
+import { compileMesh } from '../lib';
+import { generateMesh, sizeByName } from './generate';
+
+const args = process.argv.slice(2);
+const mode = args[0];
+const opt = (name: string): string => {
+  const i = args.indexOf(`--${name}`);
+  if (i < 0 || args[i + 1] === undefined) throw new Error(`missing --${name}`);
+  return args[i + 1];
+};
+
+type DocFiles = [file: string, docs: Record<string, unknown>[]][];
+
+/** CPU time (user + system, every thread: GC helpers included) since `start`, in ms. */
+const cpuSince = (start: NodeJS.CpuUsage) => {
+  const used = process.cpuUsage(start);
+  return (used.user + used.system) / 1000;
+};
+
+function report(result: Record<string, unknown>): void {
+  const maxRssMb = process.resourceUsage().maxRSS / 1024;
+  process.stdout.write(`BENCH_RESULT ${JSON.stringify({ mode, maxRssMb, ...result })}\n`);
+}
+
+// The options cdk8s's Yaml.stringify uses (node_modules/cdk8s/lib/yaml.js): YAML 1.1 for
+// PyYAML-compatible output, no line folding, undefined kept as null.
+const YAML_OPTIONS = { keepUndefined: true, lineWidth: 0, version: '1.1' } as const;
+
+async function main(): Promise<void> {
+  switch (mode) {
+    case 'prepare': {
+      const app = new App({ outdir: '/nonexistent' });
+      const generated = generateMesh(app, sizeByName(opt('size')));
+      // The library's own compiled output: one file per chart, as ZeroTrustMesh and
+      // ZeroTrustNamespace render them (mesh-wide objects in mesh.k8s.yaml).
+      const compiled = compileMesh(generated.mesh.toModel());
+      const files: DocFiles = [['mesh', compiled.mesh as any], ...[...compiled.namespaces].map(([ns, docs]) => [ns, docs as unknown as Record<string, unknown>[]] as DocFiles[number])];
+      writeFileSync(opt('docs'), JSON.stringify(files));
+      report({
+        namespaces: generated.namespaces, workloads: generated.workloads, edges: generated.edges,
+        externalServices: generated.externalServices, files: files.length, objects: files.reduce((n, [, d]) => n + d.length, 0),
+      });
+      return;
+    }
+    case 'library': {
+      const size = sizeByName(opt('size'));
+      const t0 = performance.now();
+      const app = new App({ outdir: opt('out') });
+      generateMesh(app, size);
+      const t1 = performance.now();
+      const c1 = process.cpuUsage();
+      app.synth();
+      const t2 = performance.now();
+      report({ buildMs: t1 - t0, synthMs: t2 - t1, cpuMs: cpuSince(c1) });
+      return;
+    }
+    case 'floor': {
+      const files = JSON.parse(readFileSync(opt('docs'), 'utf8')) as DocFiles;
+      const out = opt('out');
+      const t0 = performance.now();
+      const c0 = process.cpuUsage();
+      mkdirSync(out, { recursive: true });
+      for (const [file, docs] of files) {
+        const data = docs.map((d) => YAML.stringify(d, YAML_OPTIONS)).join('---\n');
+        writeFileSync(join(out, `${file}.k8s.yaml`), data, { encoding: 'utf8' });
+      }
+      const t1 = performance.now();
+      report({ synthMs: t1 - t0, cpuMs: cpuSince(c0) });
+      return;
+    }
+    case 'stock': {
+      const files = JSON.parse(readFileSync(opt('docs'), 'utf8')) as DocFiles;
+      const t0 = performance.now();
+      const app = new App({ outdir: opt('out') });
+      for (const [file, docs] of files) {
+        const chart = new Chart(app, file);
+        for (const doc of docs as any[]) new ApiObject(chart, `${doc.kind}-${doc.metadata.name}`, doc);
+      }
+      const t1 = performance.now();
+      const c1 = process.cpuUsage();
+      app.synth();
+      const t2 = performance.now();
+      report({ buildMs: t1 - t0, synthMs: t2 - t1, cpuMs: cpuSince(c1) });
+      return;
+    }
+    case 'parse': {
+      // The analyzer's baseline: read every YAML file and parse it into objects, as the analyzer's
+      // loader does (yaml.parseAllDocuments, then toJS). --twice parses the folder twice, the
+      // baseline of a diff, which reads two folders.
+      const dir = opt('out');
+      const times = args.includes('--twice') ? 2 : 1;
+      const t0 = performance.now();
+      let documents = 0;
+      for (let i = 0; i < times; i++) {
+        for (const file of readdirSync(dir).filter((f) => f.endsWith('.yaml')).sort()) {
+          documents += YAML.parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.toJS()).length;
+        }
+      }
+      const t1 = performance.now();
+      report({ synthMs: t1 - t0, documents });
+      return;
+    }
+    case 'explain':
+    case 'diff': {
+      // The analyzer's command line, in-process (lib/cli/main.ts `run(argv, io)`), output discarded.
+      // Loaded with require so that this file still compiles while the CLI's API moves.
+      let cli: { run(argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void }): Promise<number> };
+      try {
+        cli = require('../lib/cli/main');
+        if (typeof cli.run !== 'function') throw new Error('lib/cli/main.ts has no run(argv, io)');
+      } catch (error) {
+        report({ skipped: `the analyzer CLI is not available: ${(error as Error).message.split('\n')[0]}` });
+        return;
+      }
+      const dir = opt('out');
+      let argvCli: string[];
+      let request: string | undefined;
+      if (mode === 'explain') {
+        // A request an edge admits: the first principal of the first ALLOW policy of the first
+        // namespace file, toward that policy's workload.
+        const file = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'mesh.k8s.yaml').sort()[0];
+        const policy = YAML.parseAllDocuments(readFileSync(join(dir, file), 'utf8')).map((d) => d.toJS())
+          .find((d) => d.kind === 'AuthorizationPolicy' && d.spec?.rules?.some((r: any) => r.from?.[0]?.source?.principals));
+        const principal = policy.spec.rules.find((r: any) => r.from?.[0]?.source?.principals).from[0].source.principals[0];
+        const to = `${policy.metadata.namespace}/${policy.spec.selector.matchLabels.app}`;
+        argvCli = ['explain', '--dir', dir, '--from', `principal:${principal}`, '--to', to, '--method', 'GET', '--path', '/api/v1/items/1', '--quiet'];
+        request = `--from principal:${principal} --to ${to} --method GET --path /api/v1/items/1`;
+      } else {
+        // The new folder: the same output with one ALLOW policy removed (a pull request that drops
+        // the edges toward one workload).
+        const changed = join(opt('work'), 'diff-new');
+        rmSync(changed, { recursive: true, force: true });
+        cpSync(dir, changed, { recursive: true });
+        const file = readdirSync(changed).filter((f) => f.endsWith('.yaml') && f !== 'mesh.k8s.yaml').sort()[0];
+        const docs = readFileSync(join(changed, file), 'utf8').split('---\n');
+        const drop = docs.findIndex((d) => d.includes('kind: AuthorizationPolicy') && /name: \S+-allow\n/.test(d));
+        writeFileSync(join(changed, file), docs.filter((_, i) => i !== drop).join('---\n'));
+        argvCli = ['diff', dir, changed, '--quiet'];
+      }
+      let output = '';
+      const io = { stdout: (t: string) => { output += t; }, stderr: (t: string) => { output += t; } };
+      const t0 = performance.now();
+      const code = await cli.run(['node', 'zero-trust', ...argvCli], io);
+      const t1 = performance.now();
+      if (code !== 0) {
+        report({ skipped: `zero-trust ${argvCli[0]} exited with ${code}: ${output.trim().split('\n').slice(-3).join(' / ')}` });
+        return;
+      }
+      report({ synthMs: t1 - t0, request, outputLines: output.split('\n').length });
+      return;
+    }
+    default:
+      throw new Error(`unknown mode ${JSON.stringify(mode)}`);
+  }
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
