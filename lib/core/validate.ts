@@ -55,8 +55,9 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   // step here, so edges are first grouped by their ends (no serialization), and keys are only
   // computed within a group that has more than one edge; the first edge of a key is the one reported.
   const byEnds = new Map<string, EdgeModel | Map<string, EdgeModel>>();
+  const memo = memoizer();
   for (const edge of mesh.edges) {
-    validateEdge(mesh, edge, namespaces, workloads, report);
+    validateEdge(mesh, edge, namespaces, workloads, report, memo);
     const ends = endsOf(edge);
     const group = byEnds.get(ends);
     if (group === undefined) {
@@ -219,12 +220,26 @@ function validateWorkload(workload: WorkloadModel, report: Report): void {
 
 const NO_PORTS: ReadonlyMap<number, string> = new Map();
 
+type Check = (what: string, value: string) => string | undefined;
+type Memo = (what: string, value: string, check: Check) => string | undefined;
+
+/** Value checks are pure: within one validation each distinct (check, value) runs once. */
+function memoizer(): Memo {
+  const checked = new Map<string, string | undefined>();
+  return (what, value, check) => {
+    const key = `${what}\u0000${value}`;
+    if (!checked.has(key)) checked.set(key, check(what, value));
+    return checked.get(key);
+  };
+}
+
 function validateEdge(
   mesh: MeshModel,
   edge: EdgeModel,
   namespaces: Map<string, NamespaceModel>,
   workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
   report: Report,
+  memo: Memo,
 ): void {
   const target = `${edge.to.namespace}/${edge.to.workload}`;
   const dest = workloads.get(target);
@@ -235,20 +250,23 @@ function validateEdge(
   const { ns, workload } = dest;
 
   const from = edge.from;
-  if (from.kind === 'workload' || from.kind === 'serviceAccount') {
-    report(edge.origin, checkDnsLabel('source namespace', from.namespace));
-    report(edge.origin, checkDnsSubdomain('source service account', from.serviceAccount));
-    if (from.trustDomain !== undefined) report(edge.origin, checkTrustDomain(from.trustDomain));
-  }
-  if (from.kind === 'namespace') report(edge.origin, checkDnsLabel('source namespace', from.namespace));
-  if (from.kind === 'workload') {
-    const source = workloads.get(`${from.namespace}/${from.name}`);
-    if (source && source.workload.serviceAccount !== from.serviceAccount) {
+  // A source that is a declared workload was checked with it; any other source is checked once
+  // per distinct value (sources repeat across thousands of edges).
+  const source = from.kind === 'workload' ? workloads.get(`${from.namespace}/${from.name}`) : undefined;
+  if (from.kind === 'workload' && source) {
+    if (source.workload.serviceAccount !== from.serviceAccount) {
       report(edge.origin, `source ${from.namespace}/${from.name} names service account "${from.serviceAccount}" but the workload runs as "${source.workload.serviceAccount}"`);
     }
-    if (!source && namespaces.has(from.namespace)) {
+    if (from.trustDomain !== undefined) report(edge.origin, checkTrustDomain(from.trustDomain));
+  } else if (from.kind === 'workload' || from.kind === 'serviceAccount') {
+    report(edge.origin, memo('source namespace', from.namespace, checkDnsLabel));
+    report(edge.origin, memo('source service account', from.serviceAccount, checkDnsSubdomain));
+    if (from.trustDomain !== undefined) report(edge.origin, checkTrustDomain(from.trustDomain));
+    if (from.kind === 'workload' && namespaces.has(from.namespace)) {
       report(edge.origin, `source workload ${from.namespace}/${from.name} is not declared in namespace ${from.namespace}; add it with addWorkload() or use Peer.serviceAccount()`);
     }
+  } else if (from.kind === 'namespace') {
+    report(edge.origin, memo('source namespace', from.namespace, checkDnsLabel));
   }
 
   // Istio evaluates DENY before ALLOW: an edge from a denied namespace can never work.
@@ -261,12 +279,12 @@ function validateEdge(
   const methods = edge.methods ?? [];
   const paths = edge.paths ?? [];
   const ports = edge.ports ?? [];
-  for (const [field, list] of [['methods', methods], ['paths', paths], ['ports', ports]] as const) {
-    if (edge.methods !== undefined && field === 'methods' && list.length === 0) report(edge.origin, 'methods is an empty list: Istio reads an empty list as "any"; omit it to allow every method, or name the methods');
-    if (edge.paths !== undefined && field === 'paths' && list.length === 0) report(edge.origin, 'paths is an empty list: Istio reads an empty list as "any"; omit it to allow every path, or name the paths');
-    if (edge.ports !== undefined && field === 'ports' && list.length === 0) report(edge.origin, 'ports is an empty list: Istio reads an empty list as "any"; omit it to allow every port, or name the ports');
-    if (list.length > 1 && new Set<string | number>(list).size !== list.length) report(edge.origin, `${field} lists a value twice: ${JSON.stringify(list)}`);
-  }
+  if (edge.methods?.length === 0) report(edge.origin, 'methods is an empty list: Istio reads an empty list as "any"; omit it to allow every method, or name the methods');
+  if (edge.paths?.length === 0) report(edge.origin, 'paths is an empty list: Istio reads an empty list as "any"; omit it to allow every path, or name the paths');
+  if (edge.ports?.length === 0) report(edge.origin, 'ports is an empty list: Istio reads an empty list as "any"; omit it to allow every port, or name the ports');
+  if (methods.length > 1 && new Set(methods).size !== methods.length) report(edge.origin, `methods lists a value twice: ${JSON.stringify(methods)}`);
+  if (paths.length > 1 && new Set(paths).size !== paths.length) report(edge.origin, `paths lists a value twice: ${JSON.stringify(paths)}`);
+  if (ports.length > 1 && new Set(ports).size !== ports.length) report(edge.origin, `ports lists a value twice: ${JSON.stringify(ports)}`);
   for (const method of methods) report(edge.origin, checkMethod(method));
   for (const path of paths) report(edge.origin, checkPath(path));
   for (const port of ports) report(edge.origin, checkPort('port', port));
