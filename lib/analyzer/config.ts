@@ -7,8 +7,8 @@ export const ANALYZED_KINDS = ['PeerAuthentication', 'AuthorizationPolicy', 'Des
 export type AnalyzedKind = (typeof ANALYZED_KINDS)[number];
 
 /** Our compiler's annotation naming the construct(s) behind an object (one entry per rule for policies). */
-export const DECLARED_BY = 'zero-trust.dev/declared-by';
-export const DRY_RUN = 'istio.io/dry-run';
+export { DECLARED_BY_ANNOTATION as DECLARED_BY, DRY_RUN_ANNOTATION as DRY_RUN } from '../core/annotations';
+import { DECLARED_BY_ANNOTATION as DECLARED_BY, DRY_RUN_ANNOTATION as DRY_RUN } from '../core/annotations';
 
 export interface IstioObject {
   readonly kind: AnalyzedKind;

@@ -16,10 +16,9 @@ import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, 
 import { compareStrings, principal, sortedUnique } from './semantics';
 import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
-/** Annotation naming the construct(s) that declared an object, one entry per rule for policies. */
-export const DECLARED_BY_ANNOTATION = 'zero-trust.dev/declared-by';
-/** Istio's annotation for a policy that is evaluated and logged but not enforced. */
-export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
+import { DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION } from './annotations';
+
+export { DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION };
 
 export const SECURITY_API = 'security.istio.io/v1';
 export const NETWORKING_API = 'networking.istio.io/v1';

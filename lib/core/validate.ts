@@ -43,7 +43,7 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
     if (previous) report(ns.origin, `namespace "${ns.name}" is already declared by ${previous.origin}; declare each namespace once`);
     else namespaces.set(ns.name, ns);
     if (Object.keys(ns.labels).length > 0) report(ns.origin, checkLabels('namespace labels', ns.labels));
-    validateNamespace(mesh, ns, report);
+    validateNamespace(ns, report);
   }
 
   const workloads = new Map<string, { ns: NamespaceModel; workload: WorkloadModel }>();
@@ -132,7 +132,7 @@ function strictnessOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadMod
 
 type Report = (path: string, message: string | undefined) => void;
 
-function validateNamespace(mesh: MeshModel, ns: NamespaceModel, report: Report): void {
+function validateNamespace(ns: NamespaceModel, report: Report): void {
   for (const denied of ns.denyFromNamespaces) {
     report(ns.origin, checkDnsLabel('denyFromNamespaces entry', denied));
     if (denied === ns.name) {
@@ -146,7 +146,7 @@ function validateNamespace(mesh: MeshModel, ns: NamespaceModel, report: Report):
   // Namespace matches come from the peer certificate; a plaintext request has none, so a DENY by
   // namespace does not stop it. That is a bypass unless the deny is only logged (dry-run).
   const enforced = !ns.dryRun && !ns.acceptPlaintextBypass;
-  if (enforced && ns.denyFromNamespaces.length > 0 && acceptsPlaintext(ns.mode ?? mesh.mode)) {
+  if (enforced && ns.denyFromNamespaces.length > 0 && acceptsPlaintext(ns.mode)) {
     report(ns.origin, `denyFromNamespaces ${JSON.stringify(ns.denyFromNamespaces)} is bypassable: namespace "${ns.name}" is ${ns.mode} and a plaintext request carries no namespace, ` +
       'so the DENY never matches it. Make the namespace STRICT, stage it with enforcement: Enforcement.DRY_RUN, or set acceptPlaintextBypass: true');
   }
