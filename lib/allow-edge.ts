@@ -1,6 +1,6 @@
 import { Construct } from 'constructs';
-import type { EdgeModel } from './core/model';
-import { checkMethod, checkPath, checkPort, failEarly } from './core/values';
+import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
+import { failEarly } from './core/values';
 import type { IPeer } from './peer';
 import type { EdgeOptions } from './types';
 import { IWorkload, Workload } from './workload';
@@ -16,11 +16,18 @@ export interface AllowEdgeProps extends EdgeOptions {
 /**
  * Admits requests from a peer to a workload, optionally limited to methods, paths and ports. The
  * rule lands in the destination's ALLOW policy (`<to>-allow`), where Istio enforces it.
+ *
+ * `destination.allowFrom(peer)` declares the same edge without a construct of its own; use
+ * AllowEdge to give an edge an id and a place of your choosing in the construct tree.
  */
-export class AllowEdge extends Construct implements IMeshMember {
+export class AllowEdge extends Construct implements IAllowEdge, IMeshMember {
   public readonly from: IPeer;
   public readonly to: Workload;
-  private readonly options: EdgeOptions;
+  public readonly methods?: readonly string[];
+  public readonly paths?: readonly string[];
+  public readonly ports?: readonly number[];
+  public readonly declaredBy: string;
+  private readonly declaration: EdgeDeclaration;
 
   constructor(scope: Construct, id: string, props: AllowEdgeProps) {
     super(scope, id);
@@ -28,34 +35,16 @@ export class AllowEdge extends Construct implements IMeshMember {
       failEarly(this.node.path, `edge to ${props.to?.namespaceName}/${props.to?.name}: the destination is outside any ZeroTrustNamespace, so no policy can be emitted for it. ` +
         'Declare the workload with ZeroTrustNamespace.addWorkload()');
     }
-    if (props.from === undefined || typeof props.from._toSource !== 'function') failEarly(this.node.path, 'from must be a workload, a ZeroTrustNamespace or a Peer');
-    this.from = props.from;
-    this.to = props.to as Workload;
-    this.options = { methods: props.methods, paths: props.paths, ports: props.ports };
-    for (const field of ['methods', 'paths', 'ports'] as const) {
-      const list = props[field];
-      if (list !== undefined && list.length === 0) {
-        failEarly(this.node.path, `${field} is an empty list: Istio reads an empty list as "any". Omit ${field} to allow every value, or name the values`);
-      }
+    if (scope instanceof Workload && scope._declaresEdge(id)) {
+      failEarly(this.node.path, `construct id "${id}" is already the id of an edge declared with allowFrom/allowTo on workload ${scope.namespaceName}/${scope.name}; choose another id`);
     }
-    failEarly(this.node.path,
-      ...(props.methods ?? []).map(checkMethod),
-      ...(props.paths ?? []).map(checkPath),
-      ...(props.ports ?? []).map((p) => checkPort('port', p)));
+    this.declaration = new EdgeDeclaration(props.from, props.to as Workload, props, this.node.path);
+    ({ from: this.from, to: this.to, methods: this.methods, paths: this.paths, ports: this.ports, declaredBy: this.declaredBy } = this.declaration);
     this.to.namespace.mesh._register(this);
   }
 
   /** @internal */
   public _contribute(model: MeshModelBuilder): void {
-    // Built field by field, in the same order, rather than with spreads: once per edge per synth.
-    const edge: { -readonly [K in keyof EdgeModel]?: EdgeModel[K] } = {
-      from: this.from._toSource(),
-      to: { namespace: this.to.namespaceName, workload: this.to.name },
-    };
-    if (this.options.methods) edge.methods = [...this.options.methods];
-    if (this.options.paths) edge.paths = [...this.options.paths];
-    if (this.options.ports) edge.ports = [...this.options.ports];
-    edge.origin = this.node.path;
-    model.edges.push(edge as EdgeModel);
+    model.edges.push(this.declaration.toModel());
   }
 }

@@ -5,6 +5,7 @@ export * from './zero-trust-mesh';
 export * from './zero-trust-namespace';
 export * from './workload';
 export * from './allow-edge';
+export type { IAllowEdge } from './edge-declaration';
 export * from './external-mtls-service';
 export * from './client-tls-policy';
 // The pure core: usable without a construct tree

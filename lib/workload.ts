@@ -2,7 +2,8 @@ import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import type { SourceModel, WorkloadModel } from './core/model';
 import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPort, checkTrustDomain, failEarly } from './core/values';
-import { AllowEdge } from './allow-edge';
+import type { EdgeModel } from './core/model';
+import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
 import { EdgeOptions, MtlsMode, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
@@ -54,9 +55,9 @@ export interface IWorkload extends IPeer {
   /** Its service account, the identity it presents. */
   readonly serviceAccount: string;
   /** Admits requests from a peer to this workload. */
-  allowFrom(peer: IPeer, options?: EdgeOptions): AllowEdge;
+  allowFrom(peer: IPeer, options?: EdgeOptions): IAllowEdge;
   /** Admits requests from this workload to another one. */
-  allowTo(destination: IWorkload, options?: EdgeOptions): AllowEdge;
+  allowTo(destination: IWorkload, options?: EdgeOptions): IAllowEdge;
 }
 
 export interface WorkloadAttributes {
@@ -105,10 +106,12 @@ export class Workload extends Construct implements IWorkload {
   private readonly plaintextPorts: readonly number[];
   private readonly plaintextIpBlocks: readonly string[];
   private readonly ports: readonly WorkloadPort[];
+  /** Edges declared with allowFrom/allowTo, by id: plain records, not constructs (see EdgeDeclaration). */
+  private readonly edges = new Map<string, EdgeDeclaration>();
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
     super(scope, id);
-    useDictionaryChildren(this); // its children are edges, one distinct id per source
+    useDictionaryChildren(this); // its children are AllowEdges with user-chosen ids
     if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
     this.namespace = scope;
     this.name = id;
@@ -135,16 +138,40 @@ export class Workload extends Construct implements IWorkload {
     scope._addWorkload(this);
   }
 
-  public allowFrom(peer: IPeer, options: EdgeOptions = {}): AllowEdge {
+  /**
+   * Admits requests from a peer to this workload, optionally limited to methods, paths and ports.
+   * The edge is recorded on this workload (no construct is added) and identified as
+   * `<workload path>/from-<peer>`, plus a digest of the limits when there are any.
+   */
+  public allowFrom(peer: IPeer, options: EdgeOptions = {}): IAllowEdge {
+    if (peer === undefined || peer === null || typeof peer._toSource !== 'function') failEarly(this.node.path, 'allowFrom: the peer must be a workload, a ZeroTrustNamespace or a Peer');
     const id = edgeId(peer, options);
-    if (this.node.tryFindChild(id) !== undefined) {
-      failEarly(`${this.node.path}/${id}`, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
+    const declaredBy = `${this.node.path}/${id}`;
+    if (this.edges.has(id)) {
+      failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
-    return new AllowEdge(this, id, { ...options, from: peer, to: this });
+    if (this.node.tryFindChild(id) !== undefined) {
+      failEarly(declaredBy, `the edge from ${peer.peerName} is identified as "${id}", the construct id of another construct in workload ${this.namespaceName}/${this.name}; rename that construct`);
+    }
+    const edge = new EdgeDeclaration(peer, this, options, declaredBy);
+    this.edges.set(id, edge);
+    this.namespace.mesh._attachOrigin(declaredBy, this);
+    return edge;
   }
 
-  public allowTo(destination: IWorkload, options: EdgeOptions = {}): AllowEdge {
+  /** Admits requests from this workload to another one; the edge is recorded at the destination. */
+  public allowTo(destination: IWorkload, options: EdgeOptions = {}): IAllowEdge {
     return destination.allowFrom(this, options);
+  }
+
+  /** @internal True if allowFrom/allowTo declared an edge with this id. */
+  public _declaresEdge(id: string): boolean {
+    return this.edges.has(id);
+  }
+
+  /** @internal The edges declared with allowFrom/allowTo toward this workload. */
+  public _contributeEdges(edges: EdgeModel[]): void {
+    for (const edge of this.edges.values()) edges.push(edge.toModel());
   }
 
   /** @internal */
@@ -179,12 +206,12 @@ class ImportedWorkload implements IWorkload {
     this.peerName = `${namespaceName}.${name}`;
   }
 
-  public allowFrom(): AllowEdge {
+  public allowFrom(): IAllowEdge {
     throw new Error(`cannot allow traffic to ${this.namespaceName}/${this.name}: it was imported with Workload.fromAttributes() and is outside any ZeroTrustNamespace, ` +
       'so no policy can be emitted for it. Declare its namespace with ZeroTrustNamespace and the workload with addWorkload()');
   }
 
-  public allowTo(destination: IWorkload, options: EdgeOptions = {}): AllowEdge {
+  public allowTo(destination: IWorkload, options: EdgeOptions = {}): IAllowEdge {
     return destination.allowFrom(this, options);
   }
 

@@ -70,9 +70,13 @@ export class ZeroTrustMesh extends Chart {
   public readonly clusterDomain: string;
 
   private readonly members: IMeshMember[] = [];
-  /** Paths of the constructs whose issues are reported by the construct itself. */
-  private readonly attached = new Set<string>();
-  private compiled?: { readonly version: number; readonly result: CompiledMesh | ZeroTrustValidationError; readonly issuesByPath: Map<string, ValidationIssue[]> };
+  /**
+   * Which construct reports the issues of each origin: a construct its own, a workload those of
+   * the edges it recorded with allowFrom/allowTo. Other origins (a model built by hand) are
+   * reported by the mesh.
+   */
+  private readonly reporters = new Map<string, IConstruct>();
+  private compiled?: { readonly version: number; readonly result: CompiledMesh | ZeroTrustValidationError; readonly messages: Map<IConstruct, string[]> };
   private version = 0;
 
   constructor(scope: Construct, id: string, props: ZeroTrustMeshProps = {}) {
@@ -104,9 +108,19 @@ export class ZeroTrustMesh extends Chart {
    * cached compilation.
    */
   public _attach(construct: IConstruct): void {
-    this.attached.add(construct.node.path);
-    this.version++;
+    this._attachOrigin(construct.node.path, construct);
     construct.node.addValidation({ validate: () => this.issuesFor(construct) });
+  }
+
+  /**
+   * @internal
+   * Declares `origin` (a path under `reporter`) as the origin of intent that is not a construct of
+   * its own, such as an edge recorded by allowFrom; `reporter` reports its issues. `reporter` must
+   * be attached too.
+   */
+  public _attachOrigin(origin: string, reporter: IConstruct): void {
+    this.reporters.set(origin, reporter);
+    this.version++;
   }
 
   /** The intent model of everything declared in this mesh so far. */
@@ -140,14 +154,7 @@ export class ZeroTrustMesh extends Chart {
   }
 
   private issuesFor(member: IConstruct): string[] {
-    const { issuesByPath } = this.compilation();
-    if (issuesByPath.size === 0) return []; // the common case, once for each of thousands of constructs
-    const own = issuesByPath.get(member.node.path) ?? [];
-    // Issues from origins that are not a member (a model built by hand) are reported by the mesh.
-    const orphans = member === this
-      ? [...issuesByPath.entries()].filter(([path]) => !this.attached.has(path)).flatMap(([, list]) => list)
-      : [];
-    return [...own.map((i) => i.message), ...orphans.map((i) => `[${i.path}] ${i.message}`)];
+    return this.compilation().messages.get(member) ?? [];
   }
 
   private compilation() {
@@ -162,15 +169,29 @@ export class ZeroTrustMesh extends Chart {
         result = error;
         issues = error.issues;
       }
-      const issuesByPath = new Map<string, ValidationIssue[]>();
-      for (const issue of issues) {
-        let list = issuesByPath.get(issue.path);
-        if (!list) issuesByPath.set(issue.path, (list = []));
-        list.push(issue);
-      }
-      this.compiled = { version: this.version, result, issuesByPath };
+      this.compiled = { version: this.version, result, messages: this.messagesByReporter(issues) };
     }
     return this.compiled;
+  }
+
+  /**
+   * Each issue as its reporter's message. cdk8s prefixes a message with the reporter's path, so an
+   * issue of the reporter itself is its bare message, one of an edge recorded on a workload starts
+   * with the edge's id (`[shop/api] from-shop.web: ...`), and any other starts with its origin.
+   */
+  private messagesByReporter(issues: readonly ValidationIssue[]): Map<IConstruct, string[]> {
+    const messages = new Map<IConstruct, string[]>();
+    for (const issue of issues) {
+      const reporter = this.reporters.get(issue.path) ?? this;
+      const base = reporter.node.path;
+      const message = issue.path === base ? issue.message
+        : reporter !== this && issue.path.startsWith(`${base}/`) ? `${issue.path.slice(base.length + 1)}: ${issue.message}`
+          : `[${issue.path}] ${issue.message}`;
+      let list = messages.get(reporter);
+      if (!list) messages.set(reporter, (list = []));
+      list.push(message);
+    }
+    return messages;
   }
 }
 

@@ -155,6 +155,7 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
       origin: this.node.path,
       workloads: this.workloadList.map((w) => w._toModel()),
     });
+    for (const workload of this.workloadList) workload._contributeEdges(model.edges);
   }
 
   /** The namespace's compiled objects (compiled once per synth for the whole mesh). */

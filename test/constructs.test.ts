@@ -110,6 +110,21 @@ describe('Workload', () => {
     });
     expect(find(viaFrom, 'AuthorizationPolicy', 'shop', 'api-allow').spec).toEqual(find(viaTo, 'AuthorizationPolicy', 'shop', 'api-allow').spec);
   });
+  it('allowFrom records the edge on the destination, as a value rather than a construct', () => {
+    const app = Testing.app();
+    const { ns } = meshAndNamespace(app);
+    const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
+    const methods = ['GET'];
+    const edge = api.allowFrom(web, { methods });
+    methods.push('DELETE'); // the caller's array is copied: changing it later changes nothing
+    expect(api.node.children).toHaveLength(0);
+    expect(edge).not.toBeInstanceOf(AllowEdge);
+    expect(edge).toMatchObject({ from: web, to: api, methods: ['GET'], declaredBy: 'shop/api/from-shop.web-c7139625' });
+    expect(web.allowTo(api).declaredBy).toBe('shop/api/from-shop.web');
+    const policy = find(Testing.synth(ns) as any, 'AuthorizationPolicy', 'shop', 'api-allow');
+    expect(policy.spec.rules.map((r: any) => r.to?.[0].operation.methods)).toEqual([['GET'], undefined]);
+    expect(JSON.parse(policy.metadata.annotations!['zero-trust.dev/declared-by'])).toEqual(['shop/api/from-shop.web-c7139625', 'shop/api/from-shop.web']);
+  });
   it('an imported workload is a source with its own principal and trust domain', () => {
     const docs = synthDocs((app) => {
       const { ns } = meshAndNamespace(app);

@@ -126,6 +126,16 @@ describe('ports, methods and paths', () => {
     expect(edge({ ports: [] })).toThrow(/ports is an empty list/);
     expect(build((app) => meshAndNamespace(app).ns.addWorkload('a', { plaintextPorts: [] }))).toThrow(/plaintextPorts is an empty list; omit it/);
   });
+  it('checks the values given to allowFrom/allowTo the same way, naming the edge they declare', () => {
+    const declare = (opts: { methods?: string[]; paths?: string[]; ports?: number[] }) => build((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('b').allowFrom(ns.addWorkload('a'), opts);
+    });
+    expect(declare({ paths: ['/api/*/items'] })).toThrow(/\[shop\/b\/from-shop\.a-[0-9a-f]{8}\] path "\/api\/\*\/items" has a '\*' in the middle/);
+    expect(declare({ methods: [] })).toThrow(/\[shop\/b\/from-shop\.a-[0-9a-f]{8}\] methods is an empty list: Istio reads an empty list as "any"/);
+    expect(declare({ ports: [0] })).toThrow(/port 0 is not a port/);
+    expect(declare({ methods: ['get'] })).toThrow(/method "get" is not an HTTP method/);
+  });
   it('refuses a value listed twice', () => {
     expect(synth((app) => {
       const { ns } = meshAndNamespace(app);
@@ -237,6 +247,31 @@ describe('edges', () => {
       new AllowEdge(ns, 'edge', { from: ns.addWorkload('api'), to: outside() });
     })).toThrow(/\[shop\/edge\] edge to payments\/ledger: the destination is outside any ZeroTrustNamespace/);
     expect(build((app) => meshAndNamespace(app).ns.addWorkload('api').allowTo(outside()))).toThrow(/cannot allow traffic to payments\/ledger: it was imported with Workload.fromAttributes\(\)/);
+  });
+  it('refuses allowFrom without a peer', () => {
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api').allowFrom(undefined as any)))
+      .toThrow(/\[shop\/api\] allowFrom: the peer must be a workload, a ZeroTrustNamespace or a Peer/);
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const api = ns.addWorkload('api');
+      new AllowEdge(ns, 'edge', { from: {} as any, to: api });
+    })).toThrow(/\[shop\/edge\] from must be a workload, a ZeroTrustNamespace or a Peer/);
+  });
+  it('refuses an edge id that is also the id of another declaration on the workload', () => {
+    // allowFrom identifies its edge as <workload>/from-<peer>; an AllowEdge with that id under the
+    // workload would be a second declaration with the same path in declared-by and in errors.
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
+      api.allowFrom(web);
+      new AllowEdge(api, 'from-shop.web', { from: web, to: api, methods: ['GET'] });
+    })).toThrow(/\[shop\/api\/from-shop\.web\] construct id "from-shop.web" is already the id of an edge declared with allowFrom\/allowTo on workload shop\/api/);
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
+      new AllowEdge(api, 'from-shop.web', { from: web, to: api, methods: ['GET'] });
+      api.allowFrom(web);
+    })).toThrow(/\[shop\/api\/from-shop\.web\] the edge from shop\.web is identified as "from-shop.web", the construct id of another construct in workload shop\/api/);
   });
   it('refuses a source that claims to be an undeclared workload of a managed namespace', () => {
     expect(synth((app) => {
@@ -382,5 +417,11 @@ describe('error reporting', () => {
     }
     expect(message).toMatch(/\[shop\] namespace "shop" denies itself/);
     expect(message).toMatch(/\[shop\/worker\] workloads "api" and "worker" share service account/);
+  });
+  it('reports a problem of an edge declared with allowFrom at its workload, with the edge id', () => {
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app, { denyFromNamespaces: ['dev'] });
+      ns.addWorkload('api').allowFrom(Peer.serviceAccount('dev', 'tester'));
+    })).toThrow(/\n {2}\[shop\/api\] from-sa\.dev\.tester: edge service account dev\/tester -> shop\/api contradicts denyFromNamespaces/);
   });
 });
