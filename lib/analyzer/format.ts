@@ -68,15 +68,29 @@ export function table(headers: string[], rows: string[][], format: Format): stri
 /**
  * Groups callers that share one change or access toward a destination: when a group holds every
  * caller, it reads "anyone"; every caller but plaintext ones, "any mesh workload".
+ *
+ * With `covers` (does access `wider` admit everything `narrower` admits?), a group also reads so
+ * when every caller outside it is in a group of the same destination whose access covers its own:
+ * "any mesh workload: GET" stays true when six callers can do more, and those six are listed on
+ * their own. Of two groups that cover each other only the larger (then the first by key) absorbs
+ * the other, so that no caller is described by two group rows.
  */
 export function compressCallers<T>(
   items: readonly { from: string; to: string; key: string; value: T }[], callers: readonly string[], plaintextCallers: readonly string[] = ['plaintext'],
+  covers?: (wider: T, narrower: T) => boolean,
 ): { from: string; to: string; value: T; callers: string[] }[] {
-  const groups = new Map<string, { to: string; value: T; callers: string[] }>();
+  type Group = { key: string; to: string; value: T; callers: string[]; all: number; mesh: number; anyPlaintext: boolean };
+  const groups = new Map<string, Group>();
+  const byDestination = new Map<string, Group[]>();
   for (const item of items) {
     const k = `${item.to}\u0000${item.key}`;
     let group = groups.get(k);
-    if (!group) groups.set(k, (group = { to: item.to, value: item.value, callers: [] }));
+    if (!group) {
+      groups.set(k, (group = { key: item.key, to: item.to, value: item.value, callers: [], all: 0, mesh: 0, anyPlaintext: false }));
+      let list = byDestination.get(item.to);
+      if (!list) byDestination.set(item.to, (list = []));
+      list.push(group);
+    }
     group.callers.push(item.from);
   }
   // "Every caller but the destination is in the group", by counting (linear in the group, not in
@@ -90,26 +104,35 @@ export function compressCallers<T>(
   }
   let distinctMesh = 0;
   for (const c of multiplicity.keys()) if (!plaintext.has(c)) distinctMesh++;
+  for (const group of groups.values()) {
+    for (const c of new Set(group.callers)) {
+      if (plaintext.has(c)) group.anyPlaintext = true;
+      if (c === group.to || !multiplicity.has(c)) continue;
+      group.all++;
+      if (!plaintext.has(c)) group.mesh++;
+    }
+  }
+  const absorbs = (h: Group, g: Group) => h !== g && covers !== undefined && covers(h.value, g.value)
+    && !(covers(g.value, h.value) && (g.callers.length > h.callers.length || (g.callers.length === h.callers.length && g.key < h.key)));
   const out: { from: string; to: string; value: T; callers: string[] }[] = [];
   for (const group of groups.values()) {
     const toCount = multiplicity.get(group.to) ?? 0;
     const toIsMesh = toCount > 0 && !plaintext.has(group.to);
     const allLength = callers.length - toCount;
     const meshLength = meshTotal - (toIsMesh ? toCount : 0);
-    const set = new Set(group.callers);
-    let coveredAll = 0;
-    let coveredMesh = 0;
-    let anyPlaintext = false;
-    for (const c of set) {
-      if (plaintext.has(c)) anyPlaintext = true;
-      if (c === group.to || !multiplicity.has(c)) continue;
-      coveredAll++;
-      if (!plaintext.has(c)) coveredMesh++;
+    let coveredAll = group.all;
+    let coveredMesh = group.mesh;
+    if (covers) {
+      for (const other of byDestination.get(group.to)!) {
+        if (!absorbs(other, group)) continue;
+        coveredAll += other.all;
+        coveredMesh += other.mesh;
+      }
     }
     const everyone = coveredAll === multiplicity.size - (toCount > 0 ? 1 : 0);
     const everyMesh = coveredMesh === distinctMesh - (toIsMesh ? 1 : 0);
     if (allLength > 2 && everyone) out.push({ from: ANYONE, to: group.to, value: group.value, callers: group.callers });
-    else if (meshLength > 2 && everyMesh && !anyPlaintext) {
+    else if (meshLength > 2 && everyMesh && !group.anyPlaintext) {
       out.push({ from: ANY_MESH, to: group.to, value: group.value, callers: group.callers });
     }
     else for (const from of group.callers) out.push({ from, to: group.to, value: group.value, callers: [from] });

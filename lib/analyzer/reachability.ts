@@ -9,6 +9,7 @@ import type { Access } from './access';
 import { callerEngine, GraphNode } from './callers';
 import { compare } from './config';
 import { externalServices, ExternalService } from './external';
+import { UnknownWorkloadError } from './request';
 
 export { accessOn, L7_FIELDS } from './access';
 export type { Access, Grant } from './access';
@@ -30,14 +31,64 @@ export interface ReachabilityGraph {
   /** Sorted by caller, then destination. */
   readonly edges: readonly ReachEdge[];
   readonly external: readonly ExternalService[];
+  /** The selection the graph was limited to, if any. */
+  readonly selection?: ReachabilitySelection;
 }
 
-/** Who-can-reach-whom for every known caller and destination. */
-export function reachability(analysis: Analysis): ReachabilityGraph {
+/**
+ * A part of the graph. A selector is a namespace (every node of it: its workloads, its "other
+ * workloads" and the identities of its service accounts) or the id of one node (`ns/workload`,
+ * `ns/*`, `principal:<td>/ns/<ns>/sa/<sa>`, `plaintext`, `*\/*`).
+ */
+export interface ReachabilitySelection {
+  /** Only these destinations. */
+  readonly to?: readonly string[];
+  /** Only these callers. */
+  readonly from?: readonly string[];
+}
+
+export interface ReachabilityOptions extends ReachabilitySelection {
+  /**
+   * Refuse (GraphTooLargeError) a graph with more caller-destination pairs than this: in a large
+   * mesh, a destination open to every workload is one pair per workload.
+   * @default - no limit
+   */
+  readonly maxPairs?: number;
+}
+
+/** The graph has more pairs than `maxPairs` allows; select a part of it. */
+export class GraphTooLargeError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'GraphTooLargeError';
+  }
+}
+
+/** Who-can-reach-whom for every known caller and destination, or the selected ones. */
+export function reachability(analysis: Analysis, options: ReachabilityOptions = {}): ReachabilityGraph {
   const engine = callerEngine(prepare(analysis));
+  const destinations = select(engine.destinations, options.to, 'destination', '--to');
+  const chosen = options.from ? new Set(select(engine.callers.map((c) => c.node), options.from, 'caller', '--from').map((n) => n.id)) : undefined;
+  // With callers selected, each is asked on its own: a few callers, not every member of a class.
+  const callers = chosen ? engine.callers.filter((c) => chosen.has(c.id)) : engine.callers;
+  const maxPairs = options.maxPairs ?? Infinity;
   const edges: ReachEdge[] = [];
-  for (const destination of engine.destinations) {
-    for (const { from, access } of engine.edgesTo(destination)) edges.push({ from, to: destination.id, access });
+  let evaluated = 0;
+  for (const destination of destinations) {
+    if (chosen) {
+      const d = engine.access(destination);
+      for (const caller of callers) {
+        const access = engine.accessOf(d, caller);
+        if (access && access.length > 0) edges.push({ from: caller.id, to: destination.id, access });
+      }
+    } else {
+      for (const { from, access } of engine.edgesTo(destination)) edges.push({ from, to: destination.id, access });
+    }
+    evaluated++;
+    if (edges.length > maxPairs) {
+      throw new GraphTooLargeError(`the graph has more than ${maxPairs.toLocaleString('en-US')} caller-destination pairs (${edges.length.toLocaleString('en-US')} ` +
+        `after ${evaluated.toLocaleString('en-US')} of ${destinations.length.toLocaleString('en-US')} destinations): select a part of it with --to or --from (a namespace or a workload), or raise --max-pairs`);
+    }
   }
   edges.sort((a, b) => compare(a.from, b.from) || compare(a.to, b.to));
   const used = new Set<string>();
@@ -45,8 +96,41 @@ export function reachability(analysis: Analysis): ReachabilityGraph {
     used.add(e.from);
     used.add(e.to);
   }
+  // Workloads are drawn even without edges: every one of them, or the selected ones.
+  const shown = options.to || chosen ? new Set([...(options.to ? destinations.map((d) => d.id) : []), ...(chosen ?? [])]) : undefined;
   const nodes = [...new Map([...engine.callers.map((c) => c.node), ...engine.destinations].map((n) => [n.id, n])).values()]
-    .filter((n) => used.has(n.id) || n.kind === 'workload')
+    .filter((n) => used.has(n.id) || (n.kind === 'workload' && (!shown || shown.has(n.id))))
     .sort((a, b) => compare(a.id, b.id));
-  return { nodes, callers: engine.callers.map((c) => c.id), plaintextCallers: engine.plaintextCallers, edges, external: externalServices(analysis) };
+  // External services are reached from their clients: shown for the selected callers, not for selected destinations.
+  const external = options.to ? [] : externalServices(analysis)
+    .map((svc) => (chosen ? { ...svc, clients: svc.clients.filter((c) => chosen.has(c.client)) } : svc))
+    .filter((svc) => svc.clients.length > 0 || !chosen);
+  const selection = options.to || options.from ? { ...(options.to ? { to: options.to } : {}), ...(options.from ? { from: options.from } : {}) } : undefined;
+  return {
+    nodes,
+    callers: callers.map((c) => c.id),
+    plaintextCallers: engine.plaintextCallers.filter((id) => !chosen || chosen.has(id)),
+    edges,
+    external,
+    ...(selection ? { selection } : {}),
+  };
+}
+
+/** The nodes the selectors name; every selector must name at least one. */
+function select(nodes: readonly GraphNode[], selectors: readonly string[] | undefined, what: string, option: string): readonly GraphNode[] {
+  if (selectors === undefined) return nodes;
+  const out = new Map<string, GraphNode>();
+  for (const selector of selectors) {
+    const matching = nodes.filter((n) => selects(selector, n));
+    if (matching.length === 0) {
+      throw new UnknownWorkloadError(`${option} ${selector}: no ${what} is ${selector.includes('/') || selector.includes(':') ? 'called' : 'in namespace'} ${selector}`);
+    }
+    for (const n of matching) out.set(n.id, n);
+  }
+  return [...out.values()].sort((a, b) => compare(a.id, b.id));
+}
+
+/** Does a selector (a namespace, or a node id) name this node? */
+export function selects(selector: string, node: GraphNode): boolean {
+  return node.id === selector || (!selector.includes('/') && node.namespace === selector);
 }

@@ -1,8 +1,10 @@
 // `zero-trust graph`: who can reach whom, as a Mermaid flowchart (namespaces as subgraphs, layer-7
 // limits on the edges) and as a reachability table.
 import { ANY_MESH, ANYONE, collapsePorts, compressCallers, edgeLabel, Format, formatRef, formatRequests, table } from './format';
+import type { Access } from './access';
+import { accessCovers } from './coverage';
 import { MermaidBuilder } from './mermaid';
-import type { ReachabilityGraph, ReachEdge } from './reachability';
+import { GraphNode, ReachabilityGraph, ReachEdge, selects } from './reachability';
 
 /** An edge as shown: callers may be grouped ("anyone"), so the transport may be mixed. */
 export interface DisplayEdge extends ReachEdge {
@@ -14,20 +16,40 @@ export interface DisplayEdge extends ReachEdge {
  * transport) collapse into "anyone" or "any mesh workload" when they are all the callers.
  */
 export function compressedEdges(graph: ReachabilityGraph): DisplayEdge[] {
+  // With callers selected, "anyone" would only mean "every selected caller": no grouping.
+  if (graph.selection?.from) return graph.edges.map((e) => ({ ...e, transport: [...new Set(e.access.map((a) => a.transport))].sort().join(' or ') }));
   const byKey = new Map(graph.edges.map((e) => [`${e.from}\u0000${e.to}`, e]));
   const items = graph.edges.map((edge) => ({
     from: edge.from, to: edge.to, key: JSON.stringify(edge.access.map((a) => ({ ...a, transport: '' }))), value: edge,
   }));
-  return compressCallers(items, graph.callers, graph.plaintextCallers).map((g) => {
+  return compressCallers(items, graph.callers, graph.plaintextCallers, (wider, narrower) => accessListCovers(wider.access, narrower.access)).map((g) => {
     const transports = [...new Set(g.callers.flatMap((c) => byKey.get(`${c}\u0000${g.to}`)!.access.map((a) => a.transport)))].sort();
     return { ...g.value, from: g.from, transport: transports.join(' or ') };
   });
 }
 
+/**
+ * On every port class where `narrower` has access, `wider` has at least that access, as firmly
+ * (not only through dry-run policies, not undecided where `narrower` is decided). Both lists are of
+ * one destination, so they share its port classes.
+ */
+function accessListCovers(wider: readonly Access[], narrower: readonly Access[]): boolean {
+  return narrower.every((n) => {
+    const w = wider.find((x) => x.port === n.port);
+    return w !== undefined && accessCovers(w, n) && (!w.dryRunOnly || n.dryRunOnly)
+      && (w.undecided.length === 0 || w.undecided.join('\u0000') === n.undecided.join('\u0000'));
+  });
+}
+
 export function renderGraphMermaid(graph: ReachabilityGraph): string {
   const m = new MermaidBuilder();
-  for (const node of graph.nodes) if (node.kind === 'workload') m.node(node.id);
-  for (const edge of compressedEdges(graph)) {
+  const edges = compressedEdges(graph);
+  // Every workload, even a closed one; in a selection, the selected ones and those on an edge shown.
+  const selectors = [...(graph.selection?.to ?? []), ...(graph.selection?.from ?? [])];
+  const onEdge = new Set(edges.flatMap((e) => [e.from, e.to]));
+  const drawn = (node: GraphNode) => !graph.selection || onEdge.has(node.id) || selectors.some((s) => selects(s, node));
+  for (const node of graph.nodes) if (node.kind === 'workload' && drawn(node)) m.node(node.id);
+  for (const edge of edges) {
     const dashed = edge.access.every((a) => a.dryRunOnly || a.undecided.length > 0);
     m.edge(edge.from, edge.to, edgeLabel(edge), dashed ? 'dashed' : 'solid');
   }
@@ -68,7 +90,8 @@ export function renderGraphTable(graph: ReachabilityGraph, format: Format): stri
 /** Both views: the diagram (fenced in Markdown) and the table. */
 export function renderGraph(graph: ReachabilityGraph, format: Format): string {
   const diagram = renderGraphMermaid(graph);
-  const legend = `"${ANYONE}" is every caller including plaintext clients; "${ANY_MESH}" every caller with a sidecar.`;
+  const legend = `"${ANYONE}" is every caller including plaintext clients; "${ANY_MESH}" every caller with a sidecar. ` +
+    "A caller with a line of its own has the access on that line, which includes the group's.";
   if (format === 'markdown') {
     return ['```mermaid', diagram, '```', '', legend, '', renderGraphTable(graph, 'markdown'), ''].join('\n');
   }

@@ -1,6 +1,6 @@
 // Every failure the command line expects ends as one line on stderr and exit code 2, never a
 // stack trace: a missing folder, YAML that does not parse, an unknown workload, a bad git ref.
-import { ConfigError, UnknownWorkloadError } from '../analyzer';
+import { ConfigError, GraphTooLargeError, UnknownWorkloadError } from '../analyzer';
 
 /** A user error with a message fit for one line. */
 export class CliError extends Error {
@@ -17,7 +17,7 @@ export const EXIT_ERROR = 2;
 
 /** The one-line message for an error; unexpected errors keep their message, not their stack. */
 export function errorLine(error: unknown): string {
-  if (error instanceof CliError || error instanceof ConfigError || error instanceof UnknownWorkloadError) return error.message;
+  if (error instanceof CliError || error instanceof ConfigError || error instanceof UnknownWorkloadError || error instanceof GraphTooLargeError) return error.message;
   if (error instanceof Error && error.name === 'ZeroTrustValidationError') return error.message.split('\n').join(' ');
   const message = error instanceof Error ? error.message : String(error);
   return `unexpected error: ${message.split('\n')[0]} (set ZERO_TRUST_DEBUG=1 for details)`;

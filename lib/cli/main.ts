@@ -80,9 +80,17 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
 
   inputs(program.command('graph')
     .description('who can reach whom: a Mermaid flowchart and a reachability table')
+    .option('--to <selector>', 'only these destinations: a namespace, or namespace/workload (repeatable)', collect, [])
+    .option('--from <selector>', 'only these callers: a namespace, namespace/workload, namespace/*, plaintext or principal:<td>/ns/<ns>/sa/<sa> (repeatable)', collect, [])
+    .option('--max-pairs <count>', 'refuse a graph with more caller-destination pairs than this', parseCount, DEFAULT_MAX_PAIRS)
     .addOption(new Option('--format <format>', 'text (diagram and table), markdown, mermaid (diagram only) or json').choices(['text', 'markdown', 'mermaid', 'json']).default('text')))
-    .action((options: Common) => {
-      const graph = reachability(analysisOf(loadConfig(options.dir, note(options)), options, note(options)));
+    .action((options: Common & { to: string[]; from: string[]; maxPairs: number }) => {
+      const analysis = analysisOf(loadConfig(options.dir, note(options)), options, note(options));
+      const graph = reachability(analysis, {
+        ...(options.to.length > 0 ? { to: options.to } : {}),
+        ...(options.from.length > 0 ? { from: options.from } : {}),
+        maxPairs: options.maxPairs,
+      });
       if (options.format === 'json') io.stdout(`${JSON.stringify(graph, null, 2)}\n`);
       else if (options.format === 'mermaid') io.stdout(`${renderGraphMermaid(graph)}\n`);
       else io.stdout(renderGraph(graph, options.format as 'text' | 'markdown'));
@@ -145,6 +153,19 @@ function parsePort(value: string): number {
   const port = Number(value);
   if (!/^\d+$/.test(value) || port < 1 || port > 65535) throw new CliError(`--port ${value} is not a port (1-65535)`);
   return port;
+}
+
+/**
+ * A million pairs print as a table of up to a million rows and take a few hundred MB; beyond that
+ * a whole-mesh graph is neither readable nor cheap (2,000 namespaces open to each other are
+ * tens of millions of pairs), so the user is asked to select a part of it.
+ */
+const DEFAULT_MAX_PAIRS = 1_000_000;
+
+function parseCount(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1) throw new CliError(`--max-pairs ${value} is not a positive whole number`);
+  return count;
 }
 
 function parseHeader(value: string): [string, string] {

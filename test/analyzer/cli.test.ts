@@ -44,6 +44,16 @@ describe('zero-trust CLI', () => {
     expect(r.stderr).toContain('note: workloads inferred from the policies\' selectors and principals');
   });
 
+  it('graph --to selects destinations, and draws only what the selection shows', () => {
+    const r = zt(['graph', '-q', '--to', 'production/orders']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('n_production_payment_service -->|"GET, POST, PUT /api/v1/orders/*"| n_production_orders');
+    expect(r.stdout).not.toContain('n_production_cart');
+    expect(r.stdout.split('\n').filter((l) => /^\S+ +production\/\S+ +(any|\d+) /.test(l))).toEqual([
+      expect.stringMatching(/^production\/payment-service +production\/orders +any +GET, POST, PUT \/api\/v1\/orders\/\*/),
+    ]);
+  });
+
   it('graph works on the seed YAML', () => {
     const r = zt(['graph', '--dir', 'examples/seed', '--format', 'markdown', '-q']);
     expect(r.code).toBe(0);
@@ -102,6 +112,9 @@ describe('zero-trust CLI', () => {
       ['a missing required option', ['explain', '--to', 'production/cart'], 'zero-trust: error: required option \'--from <client>\' not specified\n'],
       ['diff without folders', ['diff'], 'zero-trust: error: give two folders (zero-trust diff OLD NEW) or a git ref (zero-trust diff --base main)\n'],
       ['a bad port', ['explain', '--from', 'plaintext', '--to', 'production/cart', '--port', '70000'], 'zero-trust: error: --port 70000 is not a port (1-65535)\n'],
+      ['a graph larger than --max-pairs', ['graph', '-q', '--max-pairs', '2'],
+        'zero-trust: error: the graph has more than 2 caller-destination pairs (11 after 1 of 7 destinations): select a part of it with --to or --from (a namespace or a workload), or raise --max-pairs\n'],
+      ['a selection that names nothing', ['graph', '-q', '--from', 'nope'], 'zero-trust: error: --from nope: no caller is in namespace nope\n'],
     ];
     for (const [what, args, stderr] of cases) {
       it(what, () => {
