@@ -4,7 +4,6 @@ import { failEarly } from './core/values';
 import type { IPeer } from './peer';
 import type { EdgeOptions } from './types';
 import { IWorkload, Workload } from './workload';
-import { IMeshMember, MeshModelBuilder } from './zero-trust-mesh';
 
 export interface AllowEdgeProps extends EdgeOptions {
   /** Who may call: a workload, a namespace, or a Peer. */
@@ -20,14 +19,13 @@ export interface AllowEdgeProps extends EdgeOptions {
  * `destination.allowFrom(peer)` declares the same edge without a construct of its own; use
  * AllowEdge to give an edge an id and a place of your choosing in the construct tree.
  */
-export class AllowEdge extends Construct implements IAllowEdge, IMeshMember {
+export class AllowEdge extends Construct implements IAllowEdge {
   public readonly from: IPeer;
   public readonly to: Workload;
   public readonly methods?: readonly string[];
   public readonly paths?: readonly string[];
   public readonly ports?: readonly number[];
   public readonly declaredBy: string;
-  private readonly declaration: EdgeDeclaration;
 
   constructor(scope: Construct, id: string, props: AllowEdgeProps) {
     super(scope, id);
@@ -38,13 +36,10 @@ export class AllowEdge extends Construct implements IAllowEdge, IMeshMember {
     if (scope instanceof Workload && scope._declaresEdge(id)) {
       failEarly(this.node.path, `construct id "${id}" is already the id of an edge declared with allowFrom/allowTo on workload ${scope.namespaceName}/${scope.name}; choose another id`);
     }
-    this.declaration = new EdgeDeclaration(props.from, props.to as Workload, props, this.node.path);
-    ({ from: this.from, to: this.to, methods: this.methods, paths: this.paths, ports: this.ports, declaredBy: this.declaredBy } = this.declaration);
-    this.to.namespace.mesh._register(this);
-  }
-
-  /** @internal */
-  public _contribute(model: MeshModelBuilder): void {
-    model.edges.push(this.declaration.toModel());
+    const declaration = new EdgeDeclaration(props.from, props.to as Workload, props, this.node.path);
+    ({ from: this.from, to: this.to, methods: this.methods, paths: this.paths, ports: this.ports, declaredBy: this.declaredBy } = declaration);
+    // The destination contributes the edge to the model; the edge reports its own issues.
+    this.to._addInbound(this, declaration);
+    this.to.namespace.mesh._attach(this);
   }
 }

@@ -107,7 +107,9 @@ export class Workload extends Construct implements IWorkload {
   private readonly plaintextIpBlocks: readonly string[];
   private readonly ports: readonly WorkloadPort[];
   /** Edges declared with allowFrom/allowTo, by id: plain records, not constructs (see EdgeDeclaration). */
-  private readonly edges = new Map<string, EdgeDeclaration>();
+  private readonly recorded = new Map<string, EdgeDeclaration>();
+  /** Every edge toward this workload, however declared, in declaration order. */
+  private readonly inbound: { readonly edge: IAllowEdge; readonly declaration: EdgeDeclaration }[] = [];
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
     super(scope, id);
@@ -147,14 +149,15 @@ export class Workload extends Construct implements IWorkload {
     if (peer === undefined || peer === null || typeof peer._toSource !== 'function') failEarly(this.node.path, 'allowFrom: the peer must be a workload, a ZeroTrustNamespace or a Peer');
     const id = edgeId(peer, options);
     const declaredBy = `${this.node.path}/${id}`;
-    if (this.edges.has(id)) {
+    if (this.recorded.has(id)) {
       failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
     if (this.node.tryFindChild(id) !== undefined) {
       failEarly(declaredBy, `the edge from ${peer.peerName} is identified as "${id}", the construct id of another construct in workload ${this.namespaceName}/${this.name}; rename that construct`);
     }
     const edge = new EdgeDeclaration(peer, this, options, declaredBy);
-    this.edges.set(id, edge);
+    this.recorded.set(id, edge);
+    this.inbound.push({ edge, declaration: edge });
     this.namespace.mesh._attachOrigin(declaredBy, this);
     return edge;
   }
@@ -164,14 +167,27 @@ export class Workload extends Construct implements IWorkload {
     return destination.allowFrom(this, options);
   }
 
-  /** @internal True if allowFrom/allowTo declared an edge with this id. */
-  public _declaresEdge(id: string): boolean {
-    return this.edges.has(id);
+  /**
+   * Every edge toward this workload, declared with allowFrom/allowTo or as an AllowEdge, in
+   * declaration order: for checks of your own (an Aspect, a test) over what the policy admits.
+   */
+  public get inboundEdges(): readonly IAllowEdge[] {
+    return this.inbound.map((i) => i.edge);
   }
 
-  /** @internal The edges declared with allowFrom/allowTo toward this workload. */
+  /** @internal True if allowFrom/allowTo declared an edge with this id. */
+  public _declaresEdge(id: string): boolean {
+    return this.recorded.has(id);
+  }
+
+  /** @internal Records an AllowEdge construct toward this workload. */
+  public _addInbound(edge: IAllowEdge, declaration: EdgeDeclaration): void {
+    this.inbound.push({ edge, declaration });
+  }
+
+  /** @internal The edges toward this workload, in the intent model. */
   public _contributeEdges(edges: EdgeModel[]): void {
-    for (const edge of this.edges.values()) edges.push(edge.toModel());
+    for (const { declaration } of this.inbound) edges.push(declaration.toModel());
   }
 
   /** @internal */

@@ -125,6 +125,17 @@ describe('Workload', () => {
     expect(policy.spec.rules.map((r: any) => r.to?.[0].operation.methods)).toEqual([['GET'], undefined]);
     expect(JSON.parse(policy.metadata.annotations!['zero-trust.dev/declared-by'])).toEqual(['shop/api/from-shop.web-c7139625', 'shop/api/from-shop.web']);
   });
+  it('lists every edge toward a workload, however declared, for checks of your own', () => {
+    const app = Testing.app();
+    const { ns } = meshAndNamespace(app);
+    const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
+    const viaVerb = api.allowFrom(web, { ports: [8080] });
+    const viaConstruct = new AllowEdge(ns, 'gateway-to-api', { from: Peer.serviceAccount('istio-ingress', 'gateway'), to: api });
+    expect(api.inboundEdges).toEqual([viaVerb, viaConstruct]);
+    expect(api.inboundEdges[1]).toBeInstanceOf(AllowEdge);
+    expect(api.inboundEdges.map((e) => e.declaredBy)).toEqual(['shop/api/from-shop.web-962c01e1', 'shop/gateway-to-api']);
+    expect(web.inboundEdges).toEqual([]);
+  });
   it('an imported workload is a source with its own principal and trust domain', () => {
     const docs = synthDocs((app) => {
       const { ns } = meshAndNamespace(app);
