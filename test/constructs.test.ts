@@ -1,7 +1,7 @@
 // One test group per construct: a snapshot of what it synthesizes for review, then assertions on
 // the fields a user relies on.
 import { ApiObject, Testing } from 'cdk8s';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import {
   AllowEdge, ClientTlsMode, ClientTlsPolicy, Enforcement, ExternalMtlsService, MtlsMode, Peer, Workload, WorkloadPort,
   ZeroTrustMesh, ZeroTrustNamespace,
@@ -9,6 +9,19 @@ import {
 import { find, meshAndNamespace, names, synthDocs } from './helpers';
 
 describe('ZeroTrustMesh', () => {
+  it('builds, validates and compiles the mesh once per synth, however many charts it has', () => {
+    const app = Testing.app();
+    const mesh = new ZeroTrustMesh(app, 'mesh');
+    const namespaces = ['a', 'b', 'c', 'd'].map((id) => new ZeroTrustNamespace(app, id, { mesh }));
+    const workloads = namespaces.map((ns) => ns.addWorkload('api'));
+    workloads.forEach((w, i) => w.allowFrom(workloads[(i + 1) % workloads.length]));
+    // Every compilation starts from the intent model: 5 charts and the validations of 9 constructs share one.
+    const toModel = vi.spyOn(mesh, 'toModel');
+    app.synth();
+    expect(toModel).toHaveBeenCalledTimes(1);
+    expect(Testing.synth(namespaces[3]).map((d: any) => d.metadata.name)).toContain('api-allow');
+    expect(toModel).toHaveBeenCalledTimes(1); // nothing declared since: the compilation is reused
+  });
   it('emits the mesh-wide PeerAuthentication in the root namespace', () => {
     const docs = synthDocs((app) => new ZeroTrustMesh(app, 'mesh', { rootNamespace: 'mesh-root', mtls: MtlsMode.PERMISSIVE }));
     expect(docs).toMatchSnapshot();
