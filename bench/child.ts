@@ -9,6 +9,7 @@
 //   parse    --out DIR [--twice]           parse every YAML file of DIR (the analyzer's baseline)
 //   explain  --out DIR                     `zero-trust explain` of one request on DIR, in-process
 //   diff     --out DIR --work TMP          `zero-trust diff DIR DIR'`, DIR' = DIR minus one policy
+//   graph    --out DIR                     `zero-trust graph --to <first namespace>` on DIR, in-process
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
@@ -116,7 +117,8 @@ async function main(): Promise<void> {
       return;
     }
     case 'explain':
-    case 'diff': {
+    case 'diff':
+    case 'graph': {
       // The analyzer's command line, in-process (lib/cli/main.ts `run(argv, io)`), output discarded.
       // Loaded with require so that this file still compiles while the CLI's API moves.
       let cli: { run(argv: readonly string[], io: { stdout(t: string): void; stderr(t: string): void }): Promise<number> };
@@ -140,6 +142,12 @@ async function main(): Promise<void> {
         const to = `${policy.metadata.namespace}/${policy.spec.selector.matchLabels.app}`;
         argvCli = ['explain', '--dir', dir, '--from', `principal:${principal}`, '--to', to, '--method', 'GET', '--path', '/api/v1/items/1', '--quiet'];
         request = `--from principal:${principal} --to ${to} --method GET --path /api/v1/items/1`;
+      } else if (mode === 'graph') {
+        // The graph of one team's namespace (the first namespace file): the view a team asks for
+        // in a large mesh, where the whole graph is refused (--max-pairs).
+        const namespace = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'mesh.k8s.yaml').sort()[0].replace(/\.k8s\.yaml$/, '');
+        argvCli = ['graph', '--dir', dir, '--to', namespace, '--quiet'];
+        request = `--to ${namespace}`;
       } else {
         // The new folder: the same output with one ALLOW policy removed (a pull request that drops
         // the edges toward one workload).

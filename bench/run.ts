@@ -174,6 +174,7 @@ interface AnalyzerResult {
   readonly parse2: Result;
   readonly explain: Result;
   readonly diff: Result;
+  readonly graph: Result;
 }
 
 interface ColdResult { readonly label: string; readonly command: string; readonly ms: number[] }
@@ -274,7 +275,7 @@ function main(): void {
       process.stderr.write(`analyzer at size ${r.size.name}\n`);
       const parse = child(['parse', '--out', r.libraryDir]);
       const parse2 = child(['parse', '--out', r.libraryDir, '--twice']);
-      const timed = (name: 'explain' | 'diff', args: string[]): Result => {
+      const timed = (name: 'explain' | 'diff' | 'graph', args: string[]): Result => {
         if (gaveUp[name]) return { mode: name, maxRssMb: NaN, skipped: gaveUp[name] };
         let result: Result;
         try {
@@ -288,16 +289,18 @@ function main(): void {
       };
       const explain = timed('explain', ['explain', '--out', r.libraryDir]);
       const diff = timed('diff', ['diff', '--out', r.libraryDir, '--work', work]);
-      analyzer.push({ size: r.size, parse, parse2, explain, diff });
+      const graph = timed('graph', ['graph', '--out', r.libraryDir]);
+      analyzer.push({ size: r.size, parse, parse2, explain, diff, graph });
     }
     out.push('## Analyzer\n');
     const cell = (r: Result, base: Result) => (r.skipped ? r.skipped : `${fmtMs(r.synthMs!)} (${fmtX(r.synthMs! / base.synthMs!)}, ${Math.round(r.maxRssMb)} MB)`);
-    out.push(table(['size', 'parse one folder', 'zero-trust explain (vs parse)', 'parse two folders', 'zero-trust diff (vs parse of both)'],
-      analyzer.map((a) => [a.size.name, fmtMs(a.parse.synthMs!), cell(a.explain, a.parse), fmtMs(a.parse2.synthMs!), cell(a.diff, a.parse2)])));
+    out.push(table(['size', 'parse one folder', 'zero-trust explain (vs parse)', 'parse two folders', 'zero-trust diff (vs parse of both)', 'zero-trust graph --to (vs parse)'],
+      analyzer.map((a) => [a.size.name, fmtMs(a.parse.synthMs!), cell(a.explain, a.parse), fmtMs(a.parse2.synthMs!), cell(a.diff, a.parse2), cell(a.graph, a.parse)])));
     const request = analyzer[analyzer.length - 1]?.explain.request;
     out.push('\nparse: read every file, `yaml.parseAllDocuments`, `toJS` (what the analyzer\'s loader does). explain: `zero-trust explain` of one ' +
       'request an edge admits (the first principal of the first ALLOW policy) in-process (lib/cli/main.ts `run`), loading and parsing included' +
       `${request ? `; at size ${analyzer[analyzer.length - 1].size.name}: \`${request}\`` : ''}. diff: \`zero-trust diff OLD NEW\`, NEW = OLD minus one ALLOW policy. ` +
+      'graph: `zero-trust graph --to <namespace>` of the first namespace (not a target: the whole graph of a large mesh is refused by --max-pairs). ' +
       `Timeout ${analyzerTimeoutMs / 1000} s per measurement.\n`);
   }
 
