@@ -1,8 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
-import type { SourceModel, WorkloadModel } from './core/model';
+import type { EdgeModel, SourceModel, WorkloadModel } from './core/model';
 import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPort, checkTrustDomain, failEarly } from './core/values';
-import type { EdgeModel } from './core/model';
 import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
 import { EdgeOptions, MtlsMode, WorkloadPort } from './types';
@@ -106,8 +105,8 @@ export class Workload extends Construct implements IWorkload {
   private readonly plaintextPorts: readonly number[];
   private readonly plaintextIpBlocks: readonly string[];
   private readonly ports: readonly WorkloadPort[];
-  /** Edges declared with allowFrom/allowTo, by id: plain records, not constructs (see EdgeDeclaration). */
-  private readonly recorded = new Map<string, EdgeDeclaration>();
+  /** Ids of the edges declared with allowFrom/allowTo: plain records, not constructs (see EdgeDeclaration). */
+  private readonly recordedIds = new Set<string>();
   /** Every edge toward this workload, however declared, in declaration order. */
   private readonly inbound: { readonly edge: IAllowEdge; readonly declaration: EdgeDeclaration }[] = [];
 
@@ -149,14 +148,14 @@ export class Workload extends Construct implements IWorkload {
     if (peer === undefined || peer === null || typeof peer._toSource !== 'function') failEarly(this.node.path, 'allowFrom: the peer must be a workload, a ZeroTrustNamespace or a Peer');
     const id = edgeId(peer, options);
     const declaredBy = `${this.node.path}/${id}`;
-    if (this.recorded.has(id)) {
+    if (this.recordedIds.has(id)) {
       failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
     if (this.node.tryFindChild(id) !== undefined) {
       failEarly(declaredBy, `the edge from ${peer.peerName} is identified as "${id}", the construct id of another construct in workload ${this.namespaceName}/${this.name}; rename that construct`);
     }
     const edge = new EdgeDeclaration(peer, this, options, declaredBy);
-    this.recorded.set(id, edge);
+    this.recordedIds.add(id);
     this.inbound.push({ edge, declaration: edge });
     this.namespace.mesh._attachOrigin(declaredBy, this);
     return edge;
@@ -177,7 +176,7 @@ export class Workload extends Construct implements IWorkload {
 
   /** @internal True if allowFrom/allowTo declared an edge with this id. */
   public _declaresEdge(id: string): boolean {
-    return this.recorded.has(id);
+    return this.recordedIds.has(id);
   }
 
   /** @internal Records an AllowEdge construct toward this workload. */

@@ -13,7 +13,8 @@ export interface DisplayEdge extends ReachEdge {
 
 /**
  * Edges with callers grouped: callers with the same access to a destination (whatever their
- * transport) collapse into "anyone" or "any mesh workload" when they are all the callers.
+ * transport) collapse into "anyone" or "any mesh workload" when they are all the callers, or when
+ * every caller outside the group has access that covers the group's (and a line of its own).
  */
 export function compressedEdges(graph: ReachabilityGraph): DisplayEdge[] {
   // With callers selected, "anyone" would only mean "every selected caller": no grouping.

@@ -115,6 +115,7 @@ describe('zero-trust CLI', () => {
       ['a graph larger than --max-pairs', ['graph', '-q', '--max-pairs', '2'],
         'zero-trust: error: the graph has more than 2 caller-destination pairs (11 after 1 of 7 destinations): select a part of it with --to or --from (a namespace or a workload), or raise --max-pairs\n'],
       ['a selection that names nothing', ['graph', '-q', '--from', 'nope'], 'zero-trust: error: --from nope: no caller is in namespace nope\n'],
+      ['a --max-pairs that is not a count', ['graph', '-q', '--max-pairs', '0'], 'zero-trust: error: --max-pairs 0 is not a positive whole number\n'],
     ];
     for (const [what, args, stderr] of cases) {
       it(what, () => {
