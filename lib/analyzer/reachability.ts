@@ -123,7 +123,8 @@ function select(nodes: readonly GraphNode[], selectors: readonly string[] | unde
   for (const selector of selectors) {
     const matching = nodes.filter((n) => selects(selector, n));
     if (matching.length === 0) {
-      throw new UnknownWorkloadError(`${option} ${selector}: no ${what} is ${selector.includes('/') || selector.includes(':') ? 'called' : 'in namespace'} ${selector}`);
+      const forms = option === '--to' ? 'a namespace or namespace/workload' : 'a namespace, namespace/workload, namespace/*, plaintext or principal:<td>/ns/<ns>/sa/<sa>';
+      throw new UnknownWorkloadError(`${option} ${selector}: no ${what} is ${selector.includes('/') || selector.includes(':') ? 'called' : 'in namespace'} ${selector} (give ${forms} of the configuration)`);
     }
     for (const n of matching) out.set(n.id, n);
   }

@@ -90,7 +90,7 @@ spec: { action: DENY, rules: [{ from: [{ source: { namespaces: [dev] } }] }] }
   it('refuses a selector that names nothing, and a graph larger than maxPairs', () => {
     const mesh = analysis(openApi(false), many);
     expect(() => reachability(mesh, { to: ['nowhere'] })).toThrow(UnknownWorkloadError);
-    expect(() => reachability(mesh, { to: ['nowhere'] })).toThrow(/--to nowhere: no destination is in namespace nowhere/);
+    expect(() => reachability(mesh, { to: ['nowhere'] })).toThrow(/--to nowhere: no destination is in namespace nowhere \(give a namespace or namespace\/workload of the configuration\)/);
     expect(() => reachability(mesh, { from: ['shop/nobody'] })).toThrow(/--from shop\/nobody: no caller is called shop\/nobody/);
     expect(() => reachability(mesh, { maxPairs: 3 })).toThrow(GraphTooLargeError);
     expect(() => reachability(mesh, { maxPairs: 3 })).toThrow(/the graph has more than 3 caller-destination pairs .*select a part of it with --to or --from/);
