@@ -9,25 +9,60 @@ import {
   ZeroTrustMesh, ZeroTrustNamespace,
 } from '../lib';
 
+/**
+ * The three mesh shapes of issue 11:
+ * - small: many small namespaces (10 workloads and 30 edges each, 70% of the edges within a
+ *   namespace or its neighbours, an external service in one namespace in ten);
+ * - huge: five namespaces of thousands of workloads each (6 edges per workload);
+ * - cross: many namespaces where 90% of the workload edges cross namespaces, 40 edges per
+ *   namespace, and two namespaces in three have an external mTLS service.
+ */
+export type MeshShape = 'small' | 'huge' | 'cross';
+export const SHAPES: readonly MeshShape[] = ['small', 'huge', 'cross'];
+
 export interface MeshSize {
-  /** Short name used in tables and file names. */
+  /** Short name used in tables and file names: the shape and its scale ("small-2000"). */
   readonly name: string;
+  readonly shape: MeshShape;
+  /** The number that grows: namespaces (small, cross) or workloads per namespace (huge). */
+  readonly scale: number;
   readonly namespaces: number;
   readonly workloads: number;
   readonly edges: number;
+  /** Share of workload edges whose source is in the destination's namespace or a neighbour. */
+  readonly localShare: number;
+  /** Which namespaces get an external mTLS service: 'tenth' (at random, 10%) or 'two-thirds' (every index i with i % 3 != 2). */
+  readonly external: 'tenth' | 'two-thirds';
 }
 
-export const SIZES: readonly MeshSize[] = [
-  { name: 'S', namespaces: 100, workloads: 1_000, edges: 3_000 },
-  { name: 'M', namespaces: 500, workloads: 5_000, edges: 15_000 },
-  { name: 'L', namespaces: 2_000, workloads: 20_000, edges: 60_000 },
-];
+/** The size of `shape` at `scale`. */
+export function meshSize(shape: MeshShape, scale: number): MeshSize {
+  if (!Number.isInteger(scale) || scale < 1) throw new Error(`scale must be a positive integer, got ${scale}`);
+  switch (shape) {
+    case 'small':
+      return { name: `small-${scale}`, shape, scale, namespaces: scale, workloads: scale * 10, edges: scale * 30, localShare: 0.7, external: 'tenth' };
+    case 'huge':
+      return { name: `huge-${scale}`, shape, scale, namespaces: 5, workloads: scale * 5, edges: scale * 30, localShare: 0.7, external: 'tenth' };
+    case 'cross':
+      return { name: `cross-${scale}`, shape, scale, namespaces: scale, workloads: scale * 10, edges: scale * 40, localShare: 0.1, external: 'two-thirds' };
+    default:
+      throw new Error(`unknown shape ${JSON.stringify(shape)}; use one of ${SHAPES.join(', ')}`);
+  }
+}
 
+/** The sizes issue 11 sets its targets at (within 1.5x of the floor). */
+export const TARGET_SCALES: Readonly<Record<MeshShape, number>> = { small: 2_000, huge: 4_000, cross: 2_000 };
+
+/** The former S, M, L names (all of shape small), and "shape-scale" names ("huge-4000"). */
 export function sizeByName(name: string): MeshSize {
-  const size = SIZES.find((s) => s.name === name);
-  if (!size) throw new Error(`unknown size ${JSON.stringify(name)}; use one of ${SIZES.map((s) => s.name).join(', ')}`);
-  return size;
+  const legacy: Record<string, number> = { S: 100, M: 500, L: 2_000 };
+  if (legacy[name] !== undefined) return { ...meshSize('small', legacy[name]), name };
+  const match = /^(small|huge|cross)-(\d+)$/.exec(name);
+  if (!match) throw new Error(`unknown size ${JSON.stringify(name)}; use S, M, L or <shape>-<scale> with a shape among ${SHAPES.join(', ')} ("huge-4000")`);
+  return meshSize(match[1] as MeshShape, Number(match[2]));
 }
+
+export const SIZES: readonly MeshSize[] = ['S', 'M', 'L'].map(sizeByName);
 
 /** mulberry32: a small, fast, seeded PRNG, so that every run builds the very same mesh. */
 function prng(seed: number): () => number {
@@ -77,6 +112,7 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
 
   // Namespaces and workloads: workloads are spread evenly, the remainder over the first namespaces.
   const namespaces: NsInfo[] = [];
+  const nameWidth = Math.max(3, String(Math.ceil(size.workloads / size.namespaces) - 1).length);
   const perNs = Math.floor(size.workloads / size.namespaces);
   let remainder = size.workloads - perNs * size.namespaces;
   let workloadCount = 0;
@@ -101,7 +137,7 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     const info: NsInfo = { index: i, chart, name, dryRun, denied, workloads: [] };
     const count = perNs + (remainder-- > 0 ? 1 : 0);
     for (let w = 0; w < count; w++) {
-      const wname = `svc-${pad(w, 3)}`;
+      const wname = `svc-${pad(w, nameWidth)}`;
       const plaintext = chance(0.1);
       const declarePorts = chance(0.2);
       info.workloads.push(chart.addWorkload(wname, {
@@ -134,7 +170,7 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     let sourceNamespace: string | undefined;
     const kind = random();
     if (kind < 0.85) {
-      const local = chance(0.7);
+      const local = chance(size.localShare);
       const nsIndex = local ? Math.min(size.namespaces - 1, Math.max(0, dest.ns.index + int(3) - 1)) : int(size.namespaces);
       const ns = namespaces[nsIndex];
       const w = ns.workloads[int(ns.workloads.length)];
@@ -178,7 +214,8 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
   // External services, one namespace in ten, called by one or two of its workloads.
   let externalCount = 0;
   for (const ns of namespaces) {
-    if (ns.workloads.length === 0 || !chance(0.1)) continue;
+    if (ns.workloads.length === 0) continue;
+    if (size.external === 'tenth' ? !chance(0.1) : ns.index % 3 === 2) continue;
     const clients = [ns.workloads[0], ...(ns.workloads.length > 1 && chance(0.5) ? [ns.workloads[1]] : [])];
     const files = chance(0.5);
     new ExternalMtlsService(ns.chart, `payments-api`, {

@@ -1,18 +1,25 @@
-// `npm run bench`: synth at three mesh sizes against the raw-YAML floor and stock cdk8s, cold start
-// of the reference app against an empty cdk8s app, and the analyzer against parsing the YAML.
+// `npm run bench`: the app built through the public API and synthesized (what `cdk8s synth` runs)
+// against the raw-YAML floor, for three mesh shapes (issue 11), how that time grows with the mesh,
+// the analyzer against parsing the YAML, and the reference app's cold start against an empty app.
 // Every measurement runs in a fresh child process (bench/child.ts), so that peak RSS is its own.
 //
-//   npm run bench -- [--sizes S,M,L] [--runs 5] [--stock S,M,L|none] [--stock-runs 1]
-//                    [--cold-runs 9] [--no-cold] [--no-analyzer] [--analyzer-timeout 120]
-//                    [--work DIR] [--json FILE] [--keep]
+//   npm run bench -- [--shape small,huge,cross] [--max-size 4000] [--runs 5] [--growth-runs 3]
+//                    [--stock NAME,...|none] [--analyzer-runs 3] [--no-analyzer] [--no-cold]
+//                    [--cold-runs 9] [--analyzer-timeout 120] [--work DIR] [--json FILE] [--keep]
 //
-// Timings are wall-clock on whatever else the machine is doing: run it on a quiet machine, and read
-// the medians. Nothing here is asserted by a unit test.
+// Shapes (bench/generate.ts): small = many small namespaces (scale = namespaces, 10 workloads and
+// 30 edges each), huge = 5 namespaces of `scale` workloads (6 edges per workload), cross = `scale`
+// namespaces, 40 edges each, 90% of them across namespaces, 2 namespaces in 3 with an external
+// service. Targets are at small-2000, huge-4000 and cross-2000; the growth ladder goes up to
+// --max-size (default 4,000; 16,000 is the issue's full run, about 15 minutes on 2 cores).
+//
+// Timings are wall-clock on whatever else the machine is doing: library and floor runs alternate,
+// and the medians are compared. Nothing here is asserted by a unit test.
 import { spawnSync } from 'node:child_process';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MeshSize, SIZES, sizeByName } from './generate';
+import { MeshShape, MeshSize, meshSize, SHAPES, TARGET_SCALES } from './generate';
 
 const ROOT = resolve(__dirname, '..');
 const TS_NODE = require.resolve('ts-node/dist/bin.js');
@@ -27,16 +34,35 @@ function option(name: string): string | undefined {
   return i >= 0 ? argv[i + 1] : undefined;
 }
 const flag = (name: string) => argv.includes(`--${name}`);
-const sizes = (option('sizes') ?? SIZES.map((s) => s.name).join(',')).split(',').map(sizeByName);
+const shapes = (option('shape') ?? SHAPES.join(',')).split(',').map((s) => {
+  if (!SHAPES.includes(s as MeshShape)) throw new Error(`--shape ${s}: use one or more of ${SHAPES.join(', ')}`);
+  return s as MeshShape;
+});
+const maxSize = Number(option('max-size') ?? 4000);
 const runs = Number(option('runs') ?? 5);
-const stockSizes = new Set((option('stock') ?? SIZES.map((s) => s.name).join(',')).split(',').filter((s) => s !== 'none'));
+const growthRuns = Number(option('growth-runs') ?? 3);
+const stockSizes = new Set((option('stock') ?? 'small-2000').split(',').filter((s) => s !== 'none'));
 const stockRuns = Number(option('stock-runs') ?? 1);
 const coldRuns = Number(option('cold-runs') ?? 9);
+const analyzerRuns = Number(option('analyzer-runs') ?? 3);
 const analyzerTimeoutMs = Number(option('analyzer-timeout') ?? 120) * 1000;
 // Output goes to a RAM-backed folder when there is one, so that the disk (and whatever else writes
 // to it) does not blur the comparison; every measurement writes to the same place.
 const workBase = option('work') ?? (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 const work = mkdtempSync(join(workBase, 'zt-bench-'));
+
+/**
+ * The scales measured for a shape: its target scale, and a ladder of 4x steps up to --max-size
+ * (small and cross from 1,000 and 500 namespaces, huge from 1,000 workloads per namespace).
+ */
+const LADDERS: Record<MeshShape, readonly number[]> = {
+  small: [1_000, 2_000, 4_000, 8_000, 16_000],
+  huge: [1_000, 4_000, 16_000],
+  cross: [500, 2_000, 8_000],
+};
+const plan: MeshSize[] = shapes.flatMap((shape) => LADDERS[shape]
+  .filter((scale) => scale <= maxSize || scale === TARGET_SCALES[shape])
+  .map((scale) => meshSize(shape, scale)));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -44,8 +70,12 @@ const work = mkdtempSync(join(workBase, 'zt-bench-'));
 interface Result {
   readonly mode: string;
   readonly maxRssMb: number;
+  /** The measured time: build + synth (library), stringify + write (floor), the command (analyzer). */
+  readonly ms?: number;
   readonly synthMs?: number;
   readonly buildMs?: number;
+  readonly cpuMs?: number;
+  readonly processMs?: number;
   readonly skipped?: string;
   readonly [key: string]: unknown;
 }
@@ -72,10 +102,14 @@ const median = (values: number[]) => {
   return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
 };
 
-interface Summary { readonly ms: number; readonly cpuMs: number; readonly buildMs?: number; readonly rssMb: number; readonly runs: number[] }
-
-function repeat(times: number, args: () => string[], label: string): Summary {
-  return alternate(times, [[label, args]])[0];
+interface Summary {
+  readonly ms: number;
+  readonly cpuMs: number;
+  readonly buildMs?: number;
+  readonly synthMs?: number;
+  readonly processMs?: number;
+  readonly rssMb: number;
+  readonly runs: number[];
 }
 
 /** Runs each measurement `times` times, one of each in turn, and summarizes each. */
@@ -85,7 +119,7 @@ function alternate(times: number, measurements: [label: string, args: () => stri
     measurements.forEach(([label, args], m) => {
       process.stderr.write(`  ${label} run ${i + 1}/${times}...`);
       const r = child(args());
-      process.stderr.write(` ${fmtMs(r.synthMs!)} (CPU ${fmtMs(r.cpuMs as number)}), ${Math.round(r.maxRssMb)} MB\n`);
+      process.stderr.write(` ${fmtMs(r.ms!)} (CPU ${fmtMs(r.cpuMs ?? NaN)}), ${Math.round(r.maxRssMb)} MB\n`);
       all[m].push(r);
     });
   }
@@ -93,13 +127,18 @@ function alternate(times: number, measurements: [label: string, args: () => stri
 }
 
 function summarize(results: Result[]): Summary {
-  const buildTimes = results.map((r) => r.buildMs).filter((v): v is number => v !== undefined);
+  const med = (key: 'buildMs' | 'synthMs' | 'processMs' | 'cpuMs') => {
+    const values = results.map((r) => r[key]).filter((v): v is number => typeof v === 'number');
+    return values.length > 0 ? median(values) : undefined;
+  };
   return {
-    ms: median(results.map((r) => r.synthMs!)),
-    cpuMs: median(results.map((r) => r.cpuMs as number)),
-    ...(buildTimes.length > 0 ? { buildMs: median(buildTimes) } : {}),
+    ms: median(results.map((r) => r.ms!)),
+    cpuMs: med('cpuMs') ?? NaN,
+    buildMs: med('buildMs'),
+    synthMs: med('synthMs'),
+    processMs: med('processMs'),
     rssMb: Math.max(...results.map((r) => r.maxRssMb)),
-    runs: results.map((r) => r.synthMs!),
+    runs: results.map((r) => r.ms!),
   };
 }
 
@@ -115,6 +154,7 @@ function sameOutput(a: string, b: string): string | undefined {
 }
 
 function fmtMs(ms: number): string {
+  if (!Number.isFinite(ms)) return '-';
   return ms >= 10_000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1000 ? `${(ms / 1000).toFixed(2)} s` : `${Math.round(ms)} ms`;
 }
 const fmtX = (x: number) => `${x.toFixed(2)}x`;
@@ -126,8 +166,10 @@ function table(header: string[], rows: string[][]): string {
   return [line(header), `|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`, ...rows.map(line)].join('\n');
 }
 
+const isTarget = (size: MeshSize) => size.scale === TARGET_SCALES[size.shape];
+
 // ---------------------------------------------------------------------------------------------
-// Synth at each size
+// Build + synth at each size, against the floor
 
 interface SizeResult {
   readonly size: MeshSize;
@@ -136,10 +178,11 @@ interface SizeResult {
   readonly floor: Summary;
   readonly stock?: Summary;
   readonly libraryDir: string;
+  readonly loadAfter: number;
 }
 
 function measureSize(size: MeshSize): SizeResult {
-  process.stderr.write(`size ${size.name}: ${fmtN(size.namespaces)} namespaces, ${fmtN(size.workloads)} workloads, ${fmtN(size.edges)} edges\n`);
+  process.stderr.write(`${size.name}: ${fmtN(size.namespaces)} namespaces, ${fmtN(size.workloads)} workloads, ${fmtN(size.edges)} edges\n`);
   const docs = join(work, `${size.name}.json`);
   // The documents for the floor and stock cdk8s: the library's own compiled output, written to a
   // file before anything is timed.
@@ -147,35 +190,81 @@ function measureSize(size: MeshSize): SizeResult {
   const libraryDir = join(work, `library-${size.name}`);
   const floorDir = join(work, `floor-${size.name}`);
   // Alternate library and floor runs, so that whatever else the machine does hits both alike.
-  const [library, floor] = alternate(runs, [
+  const [library, floor] = alternate(isTarget(size) ? runs : growthRuns, [
     ['library', () => ['library', '--size', size.name, '--out', libraryDir]],
     ['floor  ', () => ['floor', '--docs', docs, '--out', floorDir]],
   ]);
   const mismatch = sameOutput(libraryDir, floorDir);
-  if (mismatch) throw new Error(`size ${size.name}: the library's output and the floor's differ (${mismatch}); the floor must write the very same bytes`);
+  if (mismatch) throw new Error(`${size.name}: the library's output and the floor's differ (${mismatch}); the floor must write the very same bytes`);
   let stock: Summary | undefined;
   if (stockSizes.has(size.name)) {
-    stock = repeat(stockRuns, () => ['stock', '--docs', docs, '--out', join(work, `stock-${size.name}`)], 'stock  ');
+    [stock] = alternate(stockRuns, [['stock  ', () => ['stock', '--docs', docs, '--out', join(work, `stock-${size.name}`)]]]);
     const files = readdirSync(join(work, `stock-${size.name}`)).length;
-    if (files !== counts.files) throw new Error(`size ${size.name}: stock cdk8s wrote ${files} files, expected ${counts.files}`);
+    if (files !== counts.files) throw new Error(`${size.name}: stock cdk8s wrote ${files} files, expected ${counts.files}`);
     rmSync(join(work, `stock-${size.name}`), { recursive: true, force: true });
   }
   rmSync(floorDir, { recursive: true, force: true });
   rmSync(docs, { force: true });
-  return { size, counts, library, floor, stock, libraryDir };
+  // Only the analyzer's folder is kept: the others would fill a RAM-backed work folder.
+  if (!(size.shape === 'small' && isTarget(size))) rmSync(libraryDir, { recursive: true, force: true });
+  return { size, counts, library, floor, stock, libraryDir, loadAfter: loadavg()[0] };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The analyzer at small-2000: explain, graph --to and diff (one edge, and the mesh-wide default)
+// against parsing the YAML each reads
+
+const ANALYZER_COMMANDS = ['explain', 'graph', 'diff', 'diff-mesh'] as const;
+type AnalyzerCommand = (typeof ANALYZER_COMMANDS)[number];
+
+interface AnalyzerResult {
+  readonly size: MeshSize;
+  readonly parse: Summary;
+  readonly parse2: Summary;
+  readonly commands: Record<AnalyzerCommand, Summary | { skipped: string }>;
+  readonly details: Record<AnalyzerCommand, Result | undefined>;
+}
+
+function measureAnalyzer(r: SizeResult): AnalyzerResult {
+  process.stderr.write(`analyzer at ${r.size.name}\n`);
+  const results: Record<string, Result[]> = {};
+  const skipped: Record<string, string> = {};
+  const steps: [string, string[]][] = [
+    ['parse', ['parse', '--out', r.libraryDir]],
+    ['parse2', ['parse', '--out', r.libraryDir, '--twice']],
+    ['explain', ['explain', '--out', r.libraryDir]],
+    ['graph', ['graph', '--out', r.libraryDir]],
+    ['diff', ['diff', '--out', r.libraryDir, '--work', work]],
+    ['diff-mesh', ['diff', '--out', r.libraryDir, '--work', work, '--change', 'mesh-mtls']],
+  ];
+  for (let i = 0; i < analyzerRuns; i++) {
+    for (const [name, args] of steps) {
+      if (skipped[name]) continue;
+      process.stderr.write(`  ${name.padEnd(9)} run ${i + 1}/${analyzerRuns}...`);
+      let result: Result;
+      try {
+        result = child(args, analyzerTimeoutMs);
+      } catch (error) {
+        // The analyzer is another piece of work: report its failure, do not lose the other results.
+        result = { mode: name, maxRssMb: NaN, skipped: `failed: ${(error as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300)}` };
+      }
+      if (result.skipped) {
+        skipped[name] = result.skipped;
+        process.stderr.write(` ${result.skipped}\n`);
+        continue;
+      }
+      process.stderr.write(` ${fmtMs(result.ms!)}, ${Math.round(result.maxRssMb)} MB\n`);
+      (results[name] ??= []).push(result);
+    }
+  }
+  const summary = (name: string) => (skipped[name] ? { skipped: skipped[name] } : summarize(results[name]));
+  const commands = Object.fromEntries(ANALYZER_COMMANDS.map((c) => [c, summary(c)])) as AnalyzerResult['commands'];
+  const details = Object.fromEntries(ANALYZER_COMMANDS.map((c) => [c, results[c]?.[0]])) as AnalyzerResult['details'];
+  return { size: r.size, parse: summary('parse') as Summary, parse2: summary('parse2') as Summary, commands, details };
 }
 
 // ---------------------------------------------------------------------------------------------
 // Cold start: `cdk8s synth` of the reference app and of an empty app, same runner
-
-interface AnalyzerResult {
-  readonly size: MeshSize;
-  readonly parse: Result;
-  readonly parse2: Result;
-  readonly explain: Result;
-  readonly diff: Result;
-  readonly graph: Result;
-}
 
 interface ColdResult { readonly label: string; readonly command: string; readonly ms: number[] }
 
@@ -220,88 +309,75 @@ function coldStart(): { cli: [ColdResult, ColdResult]; runner: [ColdResult, Cold
 function main(): void {
   const cpuModel = cpus()[0]?.model ?? 'unknown';
   const machine = `${cpus().length} cores (${cpuModel}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB memory (${(freemem() / 2 ** 30).toFixed(1)} free), node ${process.version}, ${process.platform}/${process.arch}`;
-  const loadAtStart = loadavg()[0];
-  process.stderr.write(`${machine}\nwork folder: ${work}\n`);
+  const loadAtStart = loadavg();
+  process.stderr.write(`${machine}\nwork folder: ${work}\nsizes: ${plan.map((s) => s.name).join(', ')}\n`);
 
-  const results = sizes.map(measureSize);
+  const results = plan.map(measureSize);
   const out: string[] = [];
-  out.push(`# zero-trust bench\n\n${machine}\nruns: ${runs} (library, floor; median time, highest peak RSS), ${stockRuns} (stock cdk8s); ` +
-    `1-minute load average ${loadAtStart.toFixed(2)} at the start, ${loadavg()[0].toFixed(2)} after the synth measurements\n`);
+  const fmtLoad = (l: number[]) => l.map((x) => x.toFixed(2)).join(' ');
+  out.push(`# zero-trust bench\n\n${machine}\nruns: ${runs} at the target sizes, ${growthRuns} at the other sizes (library and floor alternating; median time, highest peak RSS); ` +
+    `load average (1, 5, 15 min) ${fmtLoad(loadAtStart)} at the start, ${fmtLoad(loadavg())} after the synth measurements\n`);
 
-  out.push('## Synth\n');
+  out.push('## Build + synth against the floor\n');
   out.push(table(
-    ['size', 'ns / workloads / edges', 'objects', 'library synth', 'floor', 'stock cdk8s', 'library / floor', 'stock / floor', 'library / floor, CPU', 'peak RSS library / floor / stock', 'library build'],
+    ['size', 'ns / workloads / edges / external', 'objects', 'library build + synth', '(build)', 'floor', 'library / floor', 'CPU', 'whole process', 'peak RSS library / floor', 'stock cdk8s', 'load after'],
     results.map((r) => [
-      r.size.name,
-      `${fmtN(r.size.namespaces)} / ${fmtN(r.size.workloads)} / ${fmtN(r.size.edges)}`,
+      `${r.size.name}${isTarget(r.size) ? ' *' : ''}`,
+      `${fmtN(r.size.namespaces)} / ${fmtN(r.size.workloads)} / ${fmtN(r.counts.edges as number)} / ${fmtN(r.counts.externalServices as number)}`,
       fmtN(r.counts.objects as number),
       fmtMs(r.library.ms),
-      fmtMs(r.floor.ms),
-      r.stock ? fmtMs(r.stock.ms) : 'skipped',
-      fmtX(r.library.ms / r.floor.ms),
-      r.stock ? fmtX(r.stock.ms / r.floor.ms) : '-',
-      fmtX(r.library.cpuMs / r.floor.cpuMs),
-      `${Math.round(r.library.rssMb)} / ${Math.round(r.floor.rssMb)} / ${r.stock ? Math.round(r.stock.rssMb) : '-'} MB`,
       fmtMs(r.library.buildMs!),
+      fmtMs(r.floor.ms),
+      fmtX(r.library.ms / r.floor.ms),
+      fmtX(r.library.cpuMs / r.floor.cpuMs),
+      fmtX(r.library.processMs! / r.floor.processMs!),
+      `${Math.round(r.library.rssMb)} / ${Math.round(r.floor.rssMb)} MB`,
+      r.stock ? `${fmtMs(r.stock.ms)} (${fmtX(r.stock.ms / r.floor.ms)})` : '-',
+      r.loadAfter.toFixed(2),
     ]),
   ));
-  out.push('\nlibrary synth: `App.synth()` of the mesh built through the public API (validation, compilation, cdk8s, YAML, files); ' +
-    'library build: constructing that mesh, not included in synth. floor: the same documents, taken from the compiled output ' +
-    'before timing, written with `yaml` (cdk8s\'s options), one file per namespace; its output is checked to be byte-identical to the library\'s. ' +
-    'stock cdk8s: the same documents as plain ApiObjects, one Chart per namespace, `App.synth()`. Times are wall-clock medians; ' +
-    '"CPU" compares the medians of CPU time (user + system, GC threads included), which other load on the machine disturbs less. ' +
-    'Peak RSS includes node and ts-node (about 150 MB).\n');
+  out.push('\n`*`: the sizes issue 11 sets the 1.5x target at. library build + synth: what `cdk8s synth` runs, timed in the app\'s process: ' +
+    'the mesh built through the public API (bench/generate.ts), then `App.synth()` (validation, compilation, cdk8s, YAML, files); (build) is the first part. ' +
+    'floor: the same documents (the library\'s compiled output, read before the clock starts) written with `yaml` (cdk8s\'s options), one file per ' +
+    'namespace; its files are checked to be byte-identical to the library\'s. CPU: the same ratio in CPU time (user + system, GC threads included). ' +
+    'whole process: from node\'s start (runner and module loading included) to the last file written, the floor without reading its documents. ' +
+    'stock cdk8s: the same documents as plain ApiObjects, one Chart per namespace (not a target). Peak RSS includes node and ts-node (about 150 MB).\n');
 
-  if (results.length > 1) {
-    out.push('## Growth\n');
-    const rows: string[][] = [];
-    for (let i = 1; i < results.length; i++) {
-      const [a, b] = [results[i - 1], results[i]];
-      const factor = b.size.edges / a.size.edges;
-      const g = (x: Summary | undefined, y: Summary | undefined) => (x && y ? `${fmtX(y.ms / x.ms)} (${(y.ms / x.ms / factor).toFixed(2)} per unit)` : '-');
-      rows.push([`${a.size.name} -> ${b.size.name}`, fmtX(factor), g(a.library, b.library), g(a.floor, b.floor), g(a.stock, b.stock)]);
-    }
-    out.push(table(['step', 'size factor', 'library', 'floor', 'stock cdk8s'], rows));
-    out.push('\nTime at the larger size / time at the smaller one; "per unit" divides by the size factor (1.00 is linear).\n');
+  // Growth: every pair of measured sizes of a shape 4x apart.
+  const growth: { shape: MeshShape; a: SizeResult; b: SizeResult }[] = [];
+  for (const a of results) {
+    for (const b of results) if (b.size.shape === a.size.shape && b.size.scale === a.size.scale * 4) growth.push({ shape: a.size.shape, a, b });
+  }
+  if (growth.length > 0) {
+    out.push('## Growth (4x the mesh)\n');
+    out.push(table(['shape', 'step', 'library', 'floor', 'library / floor at the larger size'],
+      growth.map(({ shape, a, b }) => [shape, `${a.size.name} -> ${b.size.name}`, fmtX(b.library.ms / a.library.ms), fmtX(b.floor.ms / a.floor.ms), fmtX(b.library.ms / b.floor.ms)])));
+    out.push('\nTime (build + synth) at the larger size / time at the smaller one; the mesh (namespaces or workloads per namespace, workloads, edges) is 4x.\n');
   }
 
-  // The analyzer (issue 3) on each size's output, up to the largest: explain and diff against
-  // parsing the same YAML. A measurement that exceeds --analyzer-timeout is not retried at the next
-  // size.
-  const analyzer: AnalyzerResult[] = [];
-  if (!flag('no-analyzer')) {
-    let gaveUp: Record<string, string> = {};
-    for (const r of results) {
-      process.stderr.write(`analyzer at size ${r.size.name}\n`);
-      const parse = child(['parse', '--out', r.libraryDir]);
-      const parse2 = child(['parse', '--out', r.libraryDir, '--twice']);
-      const timed = (name: 'explain' | 'diff' | 'graph', args: string[]): Result => {
-        if (gaveUp[name]) return { mode: name, maxRssMb: NaN, skipped: gaveUp[name] };
-        let result: Result;
-        try {
-          result = child(args, analyzerTimeoutMs);
-        } catch (error) {
-          // The analyzer is another piece of work: report its failure, do not lose the other results.
-          return { mode: name, maxRssMb: NaN, skipped: `failed: ${(error as Error).message.split('\n').slice(0, 3).join(' ').slice(0, 300)}` };
-        }
-        if (result.skipped?.startsWith('did not finish')) gaveUp = { ...gaveUp, [name]: `not run: ${result.skipped} at size ${r.size.name}` };
-        return result;
-      };
-      const explain = timed('explain', ['explain', '--out', r.libraryDir]);
-      const diff = timed('diff', ['diff', '--out', r.libraryDir, '--work', work]);
-      const graph = timed('graph', ['graph', '--out', r.libraryDir]);
-      analyzer.push({ size: r.size, parse, parse2, explain, diff, graph });
-    }
-    out.push('## Analyzer\n');
-    const cell = (r: Result, base: Result) => (r.skipped ? r.skipped : `${fmtMs(r.synthMs!)} (${fmtX(r.synthMs! / base.synthMs!)}, ${Math.round(r.maxRssMb)} MB)`);
-    out.push(table(['size', 'parse one folder', 'zero-trust explain (vs parse)', 'parse two folders', 'zero-trust diff (vs parse of both)', 'zero-trust graph --to (vs parse)'],
-      analyzer.map((a) => [a.size.name, fmtMs(a.parse.synthMs!), cell(a.explain, a.parse), fmtMs(a.parse2.synthMs!), cell(a.diff, a.parse2), cell(a.graph, a.parse)])));
-    const request = analyzer[analyzer.length - 1]?.explain.request;
-    out.push('\nparse: read every file, `yaml.parseAllDocuments`, `toJS` (what the analyzer\'s loader does). explain: `zero-trust explain` of one ' +
-      'request an edge admits (the first principal of the first ALLOW policy) in-process (lib/cli/main.ts `run`), loading and parsing included' +
-      `${request ? `; at size ${analyzer[analyzer.length - 1].size.name}: \`${request}\`` : ''}. diff: \`zero-trust diff OLD NEW\`, NEW = OLD minus one ALLOW policy. ` +
-      'graph: `zero-trust graph --to <namespace>` of the first namespace (not a target: the whole graph of a large mesh is refused by --max-pairs). ' +
-      `Timeout ${analyzerTimeoutMs / 1000} s per measurement.\n`);
+  let analyzer: AnalyzerResult | undefined;
+  const analyzerSize = results.find((r) => r.size.shape === 'small' && isTarget(r.size));
+  if (!flag('no-analyzer') && analyzerSize) {
+    analyzer = measureAnalyzer(analyzerSize);
+    out.push(`## Analyzer at ${analyzer.size.name} (median of ${analyzerRuns})\n`);
+    const base = (c: AnalyzerCommand) => (c.startsWith('diff') ? analyzer!.parse2 : analyzer!.parse);
+    const cell = (c: AnalyzerCommand) => {
+      const s = analyzer!.commands[c];
+      return 'skipped' in s ? [s.skipped, '-', '-'] : [fmtMs(s.ms), fmtX(s.ms / base(c).ms), `${Math.round(s.rssMb)} MB`];
+    };
+    const what: Record<AnalyzerCommand, string> = {
+      explain: 'zero-trust explain (one request an edge admits)',
+      graph: 'zero-trust graph --to <namespace>',
+      diff: 'zero-trust diff (one ALLOW policy removed)',
+      'diff-mesh': 'zero-trust diff (mesh-wide PeerAuthentication STRICT -> PERMISSIVE)',
+    };
+    out.push(table(['command', 'time', 'vs parse', 'peak RSS', 'parse baseline'],
+      ANALYZER_COMMANDS.map((c) => [what[c], ...cell(c), `${fmtMs(base(c).ms)} (${c.startsWith('diff') ? 'both folders' : 'one folder'})`])));
+    const request = analyzer.details.explain?.request;
+    const meshLine = analyzer.details['diff-mesh']?.summary;
+    out.push('\nparse: read every file, `yaml.parseAllDocuments`, `toJS` (what the analyzer\'s loader does), once per folder the command reads. ' +
+      'Each command runs in-process (lib/cli/main.ts `run`), loading and parsing included' +
+      `${request ? `; explain: \`${request}\`` : ''}${meshLine ? `; the mesh-wide diff reports: \`${meshLine}\`` : ''}. Timeout ${analyzerTimeoutMs / 1000} s per measurement.\n`);
   }
 
   let cold: ReturnType<typeof coldStart> | undefined;
@@ -317,28 +393,26 @@ function main(): void {
     out.push('');
   }
 
-  // Targets from issue 4.
   out.push('## Targets\n');
   const check = (ok: boolean | undefined, text: string) => out.push(`- ${ok === undefined ? 'n/a ' : ok ? 'PASS' : 'FAIL'} ${text}`);
-  const L = results.find((r) => r.size.name === 'L');
-  check(L && L.library.ms / L.floor.ms <= 1.5, `largest size: library synth within 1.5x of the floor${L ? ` (${fmtX(L.library.ms / L.floor.ms)} wall, ${fmtX(L.library.cpuMs / L.floor.cpuMs)} CPU)` : ''}`);
-  check(L && L.library.rssMb < 1536, `largest size: peak memory under 1.5 GB${L ? ` (${Math.round(L.library.rssMb)} MB)` : ''}`);
-  for (let i = 1; i < results.length; i++) {
-    const [a, b] = [results[i - 1], results[i]];
-    const factor = b.size.edges / a.size.edges;
-    const limit = 4.5 / 4 * factor; // 4.5x at 4x the size, scaled for other steps
-    check(b.library.ms / a.library.ms <= limit, `growth ${a.size.name} -> ${b.size.name} (${fmtX(factor)} size): within ${fmtX(limit)} time (${fmtX(b.library.ms / a.library.ms)})`);
+  for (const r of results.filter((x) => isTarget(x.size))) {
+    check(r.library.ms / r.floor.ms <= 1.5, `${r.size.name}: build + synth within 1.5x of the floor (${fmtX(r.library.ms / r.floor.ms)} wall, ${fmtX(r.library.cpuMs / r.floor.cpuMs)} CPU)`);
+  }
+  for (const { a, b } of growth) {
+    check(b.library.ms / a.library.ms <= 4.5, `growth ${a.size.name} -> ${b.size.name} (4x the mesh): within 4.5x the time (${fmtX(b.library.ms / a.library.ms)})`);
+  }
+  const largest = [...results].sort((x, y) => y.size.workloads + y.size.edges - (x.size.workloads + x.size.edges))[0];
+  if (largest) check(largest.library.rssMb < 2048, `largest size (${largest.size.name}): peak memory under 2 GB (${Math.round(largest.library.rssMb)} MB)`);
+  if (analyzer) {
+    for (const c of ANALYZER_COMMANDS) {
+      const s = analyzer.commands[c];
+      const base = c.startsWith('diff') ? analyzer.parse2 : analyzer.parse;
+      check('skipped' in s ? false : s.ms / base.ms <= 1.5, `analyzer ${c} at ${analyzer.size.name} within 1.5x of parsing the YAML it reads (${'skipped' in s ? s.skipped : fmtX(s.ms / base.ms)})`);
+    }
   }
   if (cold) {
     const ratio = median(cold.cli[0].ms) / median(cold.cli[1].ms);
     check(ratio <= 1.3, `reference app cold \`cdk8s synth\` within 1.3x of an empty app (${fmtX(ratio)})`);
-  }
-  const last = analyzer[analyzer.length - 1];
-  if (last) {
-    for (const [name, r, base] of [['explain', last.explain, last.parse], ['diff', last.diff, last.parse2]] as const) {
-      const ok = r.skipped ? (r.skipped.includes('not available') ? undefined : false) : r.synthMs! / base.synthMs! <= 2;
-      check(ok, `analyzer ${name} at size ${last.size.name} within 2x of parsing the YAML (${r.skipped ?? fmtX(r.synthMs! / base.synthMs!)})`);
-    }
   }
   out.push('');
 
