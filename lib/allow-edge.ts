@@ -1,6 +1,8 @@
 import { Construct } from 'constructs';
 import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import { failEarly } from './core/values';
+import { checkInput, pathOf } from './options/check';
+import * as Options from './options/schemas';
 import type { IPeer } from './peer';
 import type { EdgeOptions } from './types';
 import { IWorkload, Workload } from './workload';
@@ -28,6 +30,7 @@ export class AllowEdge extends Construct implements IAllowEdge {
   public readonly declaredBy: string;
 
   constructor(scope: Construct, id: string, props: AllowEdgeProps) {
+    props = checkInput(pathOf('AllowEdge', scope, id), { argument: 'props' }, Options.allowEdgeProps, props);
     super(scope, id);
     if (!(props.to instanceof Workload)) {
       failEarly(this.node.path, `edge to ${props.to?.namespaceName}/${props.to?.name}: the destination is outside any ZeroTrustNamespace, so no policy can be emitted for it. ` +

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { checkDnsLabel, failEarly } from './core/values';
+import { checkInput, pathOf } from './options/check';
+import * as Options from './options/schemas';
 import { ClientTlsMode } from './types';
 import type { IWorkload } from './workload';
 import { IMeshMember, MeshModelBuilder } from './zero-trust-mesh';
@@ -26,9 +28,9 @@ export class ClientTlsPolicy extends Construct implements IMeshMember {
   private readonly props: ClientTlsPolicyProps;
 
   constructor(scope: Construct, id: string, props: ClientTlsPolicyProps) {
+    props = checkInput(pathOf('ClientTlsPolicy', scope, id), { argument: 'props' }, Options.clientTlsPolicyProps, props);
     super(scope, id);
     this.props = props;
-    if (!Object.values(ClientTlsMode).includes(props.mode)) failEarly(this.node.path, `mode ${JSON.stringify(props.mode)} is not a ClientTlsMode`);
     failEarly(this.node.path, checkDnsLabel('service', props.service ?? props.workload.name));
     ZeroTrustNamespace.of(this).mesh._register(this);
   }

@@ -1,5 +1,7 @@
 import { Construct } from 'constructs';
 import { checkAbsoluteFile, checkDnsLabel, checkDnsSubdomain, checkExternalHost, checkPort, failEarly } from './core/values';
+import { checkInput, pathOf } from './options/check';
+import * as Options from './options/schemas';
 import { ExternalProtocol } from './types';
 import type { IWorkload } from './workload';
 import { IMeshMember, MeshModelBuilder } from './zero-trust-mesh';
@@ -70,6 +72,7 @@ export class ExternalMtlsService extends Construct implements IMeshMember {
   private readonly props: ExternalMtlsServiceProps;
 
   constructor(scope: Construct, id: string, props: ExternalMtlsServiceProps) {
+    props = checkInput(pathOf('ExternalMtlsService', scope, id), { argument: 'props' }, Options.externalMtlsServiceProps, props);
     super(scope, id);
     this.namespace = ZeroTrustNamespace.of(this);
     this.host = props.host;
@@ -82,10 +85,6 @@ export class ExternalMtlsService extends Construct implements IMeshMember {
       props.credentialName !== undefined ? checkDnsSubdomain('credentialName', props.credentialName) : undefined,
       ...(['clientCertificate', 'privateKey', 'caCertificates'] as const)
         .map((f) => (props[f] !== undefined ? checkAbsoluteFile(f, props[f]!) : undefined)));
-    if (props.protocol !== undefined && !Object.values(ExternalProtocol).includes(props.protocol)) {
-      failEarly(this.node.path, `protocol ${JSON.stringify(props.protocol)} is not an ExternalProtocol`);
-    }
-    if (!Array.isArray(props.clients)) failEarly(this.node.path, 'clients must list the workloads that call the service');
     this.namespace.mesh._register(this);
   }
 

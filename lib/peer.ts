@@ -1,5 +1,8 @@
 import type { SourceModel } from './core/model';
 import { checkDnsLabel, checkDnsSubdomain, checkTrustDomain, failEarly } from './core/values';
+import { brandPeer } from './options/brands';
+import { checkInput } from './options/check';
+import * as Options from './options/schemas';
 
 /**
  * Something that can be the source of an edge. Every kind is recognised through its mutual-TLS
@@ -27,24 +30,28 @@ export class Peer {
    * Matches the principal `<trust domain>/ns/<namespace>/sa/<serviceAccount>`.
    */
   public static serviceAccount(namespace: string, serviceAccount: string, options: ServiceAccountPeerOptions = {}): IPeer {
+    checkInput('Peer.serviceAccount', { argument: 'namespace' }, Options.name, namespace);
+    checkInput('Peer.serviceAccount', { argument: 'serviceAccount' }, Options.name, serviceAccount);
+    options = checkInput('Peer.serviceAccount', { argument: 'options', optional: true }, Options.serviceAccountPeerOptions, options);
     failEarly(`Peer.serviceAccount(${JSON.stringify(namespace)}, ${JSON.stringify(serviceAccount)})`,
       checkDnsLabel('namespace', namespace),
       checkDnsSubdomain('service account', serviceAccount),
       options.trustDomain !== undefined ? checkTrustDomain(options.trustDomain) : undefined);
     const source: SourceModel = { kind: 'serviceAccount', namespace, serviceAccount, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
-    return { peerName: `sa.${namespace}.${serviceAccount}`, _toSource: () => source };
+    return brandPeer({ peerName: `sa.${namespace}.${serviceAccount}`, _toSource: () => source });
   }
 
   /** Every workload of a namespace (matched on the namespace of its certificate). */
   public static namespace(namespace: string): IPeer {
+    checkInput('Peer.namespace', { argument: 'namespace' }, Options.name, namespace);
     failEarly(`Peer.namespace(${JSON.stringify(namespace)})`, checkDnsLabel('namespace', namespace));
     const source: SourceModel = { kind: 'namespace', namespace };
-    return { peerName: `ns.${namespace}`, _toSource: () => source };
+    return brandPeer({ peerName: `ns.${namespace}`, _toSource: () => source });
   }
 
   /** Any workload with a mesh identity (principal "*"): never a plaintext client. */
   public static anyAuthenticated(): IPeer {
-    return { peerName: 'any-authenticated', _toSource: () => ({ kind: 'anyAuthenticated' }) };
+    return brandPeer({ peerName: 'any-authenticated', _toSource: () => ({ kind: 'anyAuthenticated' }) });
   }
 
   private constructor() {}

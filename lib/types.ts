@@ -1,3 +1,5 @@
+import { checkPort, failEarly } from './core/values';
+
 // The library's own enum-like types. The generated Istio enums (ISTIO_UNDERSCORE_MUTUAL and
 // friends) stay inside the compiler.
 
@@ -43,13 +45,18 @@ export enum ExternalProtocol {
 /** A port a workload serves, with its protocol. Methods and paths only apply to HTTP ports. */
 export class WorkloadPort {
   /** HTTP/1.1 */
-  public static http(port: number): WorkloadPort { return new WorkloadPort(port, 'HTTP'); }
+  public static http(port: number): WorkloadPort { return WorkloadPort.make('http', port, 'HTTP'); }
   /** HTTP/2 */
-  public static http2(port: number): WorkloadPort { return new WorkloadPort(port, 'HTTP2'); }
+  public static http2(port: number): WorkloadPort { return WorkloadPort.make('http2', port, 'HTTP2'); }
   /** gRPC: every call is a POST; paths are "/package.Service/Method". */
-  public static grpc(port: number): WorkloadPort { return new WorkloadPort(port, 'GRPC'); }
+  public static grpc(port: number): WorkloadPort { return WorkloadPort.make('grpc', port, 'GRPC'); }
   /** Opaque TCP: no methods or paths. */
-  public static tcp(port: number): WorkloadPort { return new WorkloadPort(port, 'TCP'); }
+  public static tcp(port: number): WorkloadPort { return WorkloadPort.make('tcp', port, 'TCP'); }
+
+  private static make(factory: string, port: number, protocol: WorkloadPort['protocol']): WorkloadPort {
+    failEarly(`WorkloadPort.${factory}`, checkPort('port', port));
+    return new WorkloadPort(port, protocol);
+  }
 
   private constructor(public readonly number: number, public readonly protocol: 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP') {}
 }

@@ -4,6 +4,9 @@ import type { EdgeModel, SourceModel, WorkloadModel } from './core/model';
 import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPort, checkTrustDomain, failEarly } from './core/values';
 import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
+import { brandDeclaredWorkload, brandImportedWorkload } from './options/brands';
+import { checkInput, pathOf } from './options/check';
+import * as Options from './options/schemas';
 import { EdgeOptions, MtlsMode, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
 import { useDictionaryChildren } from './zero-trust-mesh';
@@ -86,13 +89,14 @@ export class Workload extends Construct implements IWorkload {
    * edge; it cannot be a destination, because its namespace's policies are not emitted here.
    */
   public static fromAttributes(attrs: WorkloadAttributes): IWorkload {
+    attrs = checkInput('Workload.fromAttributes', { argument: 'attributes' }, Options.workloadAttributes, attrs);
     const serviceAccount = attrs.serviceAccount ?? attrs.name;
     failEarly(`Workload.fromAttributes(${attrs.namespace}/${attrs.name})`,
       checkDnsLabel('namespace', attrs.namespace),
       checkDnsLabel('workload name', attrs.name),
       checkDnsSubdomain('service account', serviceAccount),
       attrs.trustDomain !== undefined ? checkTrustDomain(attrs.trustDomain) : undefined);
-    return new ImportedWorkload(attrs.namespace, attrs.name, serviceAccount, attrs.trustDomain);
+    return brandImportedWorkload(new ImportedWorkload(attrs.namespace, attrs.name, serviceAccount, attrs.trustDomain));
   }
 
   public readonly name: string;
@@ -111,7 +115,9 @@ export class Workload extends Construct implements IWorkload {
   private readonly inbound: { readonly edge: IAllowEdge; readonly declaration: EdgeDeclaration }[] = [];
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
+    props = checkInput(pathOf('Workload', scope, id), { argument: 'options', optional: true }, Options.workloadOptions, props);
     super(scope, id);
+    brandDeclaredWorkload(this);
     useDictionaryChildren(this); // its children are AllowEdges with user-chosen ids
     if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
     this.namespace = scope;
@@ -132,7 +138,6 @@ export class Workload extends Construct implements IWorkload {
       ...this.plaintextPorts.map((p) => checkPort('plaintext port', p)),
       ...this.plaintextIpBlocks.map(checkIpBlock),
       ...this.ports.map((p) => checkPort('port', p.number)));
-    if (this.mtls !== undefined && !Object.values(MtlsMode).includes(this.mtls)) failEarly(this.node.path, `mtls ${JSON.stringify(this.mtls)} is not an MtlsMode`);
     for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['ports', props.ports]] as const) {
       if (list !== undefined && list.length === 0) failEarly(this.node.path, `${field} is an empty list; omit it instead`);
     }
@@ -144,8 +149,10 @@ export class Workload extends Construct implements IWorkload {
    * The edge is recorded on this workload (no construct is added) and identified as
    * `<workload path>/from-<peer>`, plus a digest of the limits when there are any.
    */
-  public allowFrom(peer: IPeer, options: EdgeOptions = {}): IAllowEdge {
-    if (peer === undefined || peer === null || typeof peer._toSource !== 'function') failEarly(this.node.path, 'allowFrom: the peer must be a workload, a ZeroTrustNamespace or a Peer');
+  public allowFrom(peer: IPeer, options: EdgeOptions = EMPTY): IAllowEdge {
+    checkInput(this.node.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
+    // Most edges have no limits: no options object to check then.
+    if (options !== EMPTY) options = checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
     const id = edgeId(peer, options);
     const declaredBy = `${this.node.path}/${id}`;
     if (this.recordedIds.has(id)) {
@@ -162,7 +169,8 @@ export class Workload extends Construct implements IWorkload {
   }
 
   /** Admits requests from this workload to another one; the edge is recorded at the destination. */
-  public allowTo(destination: IWorkload, options: EdgeOptions = {}): IAllowEdge {
+  public allowTo(destination: IWorkload, options: EdgeOptions = EMPTY): IAllowEdge {
+    checkInput(this.node.path, { verb: 'allowTo', argument: 'destination' }, Options.workload, destination);
     return destination.allowFrom(this, options);
   }
 
@@ -210,6 +218,9 @@ export class Workload extends Construct implements IWorkload {
   }
 }
 
+/** The default options of allowFrom/allowTo, recognised without a schema check. */
+const EMPTY: EdgeOptions = Object.freeze({});
+
 class ImportedWorkload implements IWorkload {
   public readonly peerName: string;
   constructor(
@@ -226,7 +237,8 @@ class ImportedWorkload implements IWorkload {
       'so no policy can be emitted for it. Declare its namespace with ZeroTrustNamespace and the workload with addWorkload()');
   }
 
-  public allowTo(destination: IWorkload, options: EdgeOptions = {}): IAllowEdge {
+  public allowTo(destination: IWorkload, options: EdgeOptions = EMPTY): IAllowEdge {
+    checkInput(`Workload.fromAttributes(${this.namespaceName}/${this.name})`, { verb: 'allowTo', argument: 'destination' }, Options.workload, destination);
     return destination.allowFrom(this, options);
   }
 

@@ -4,6 +4,8 @@ import { CompiledMesh, compileMesh } from './core/compile';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel } from './core/model';
 import { ValidationIssue, ZeroTrustValidationError } from './core/validate';
 import { checkDnsLabel, checkDnsSubdomain, checkTrustDomain, failEarly } from './core/values';
+import { checkInput, pathOf } from './options/check';
+import * as Options from './options/schemas';
 import { MtlsMode } from './types';
 
 export interface ZeroTrustMeshProps {
@@ -80,6 +82,7 @@ export class ZeroTrustMesh extends Chart {
   private version = 0;
 
   constructor(scope: Construct, id: string, props: ZeroTrustMeshProps = {}) {
+    props = checkInput(pathOf('ZeroTrustMesh', scope, id), { argument: 'props', optional: true }, Options.meshProps, props);
     super(scope, id, { namespace: props.rootNamespace ?? 'istio-system' });
     Object.defineProperty(this, MESH_BRAND, { value: true });
     this.trustDomain = props.trustDomain ?? 'cluster.local';
@@ -90,7 +93,6 @@ export class ZeroTrustMesh extends Chart {
       checkTrustDomain(this.trustDomain),
       checkDnsLabel('root namespace', this.rootNamespace),
       checkDnsSubdomain('cluster domain', this.clusterDomain));
-    if (!Object.values(MtlsMode).includes(this.mtls)) failEarly(this.node.path, `mtls ${JSON.stringify(this.mtls)} is not an MtlsMode`);
 
     this._attach(this);
   }

@@ -3,6 +3,9 @@ import { Construct, IConstruct } from 'constructs';
 import type { SourceModel } from './core/model';
 import { checkDnsLabel, checkLabels, failEarly } from './core/values';
 import type { IPeer } from './peer';
+import { brandPeer } from './options/brands';
+import { checkInput, pathOf } from './options/check';
+import * as Options from './options/schemas';
 import { Enforcement, MtlsMode } from './types';
 import { Workload, WorkloadOptions } from './workload';
 import { foreignObjects, IMeshMember, MeshModelBuilder, useDictionaryChildren, ZeroTrustMesh } from './zero-trust-mesh';
@@ -84,15 +87,16 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   private readonly namespaceLabels: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
+    props = checkInput(pathOf('ZeroTrustNamespace', scope, id), { argument: 'props' }, Options.namespaceProps, props);
     super(scope, id, { namespace: id, labels: props.labels });
     Object.defineProperty(this, NAMESPACE_BRAND, { value: true });
+    brandPeer(this);
     useDictionaryChildren(this); // its children are workloads and edges with user-chosen ids
     failEarly(this.node.path, checkDnsLabel('namespace (the construct id)', id));
     if (scope.node.scope !== undefined) {
       // A nested chart makes cdk8s prefix every output file with an index.
       failEarly(this.node.path, 'a ZeroTrustNamespace must be created directly in the App, not inside another construct, so that it synthesizes to <namespace>.k8s.yaml');
     }
-    if (!(props.mesh instanceof ZeroTrustMesh)) failEarly(this.node.path, 'mesh must be a ZeroTrustMesh');
     this.mesh = props.mesh;
     this.namespaceName = id;
     this.mtls = props.mtls ?? MtlsMode.STRICT;
@@ -102,8 +106,6 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
     this.namespaceLabels = { ...(props.labels ?? {}) };
     this.peerName = `ns.${id}`;
 
-    if (!Object.values(MtlsMode).includes(this.mtls)) failEarly(this.node.path, `mtls ${JSON.stringify(this.mtls)} is not an MtlsMode`);
-    if (!Object.values(Enforcement).includes(this.enforcement)) failEarly(this.node.path, `enforcement ${JSON.stringify(this.enforcement)} is not an Enforcement`);
     if (props.denyFromNamespaces !== undefined && props.denyFromNamespaces.length === 0) {
       failEarly(this.node.path, 'denyFromNamespaces is an empty list; omit it to deny no namespace');
     }
@@ -118,6 +120,7 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
    * pods carry the label `app: name`.
    */
   public addWorkload(name: string, options: WorkloadOptions = {}): Workload {
+    checkInput(this.node.path, { verb: 'addWorkload', argument: 'name' }, Options.name, name);
     const existing = this.node.tryFindChild(name);
     if (existing instanceof Workload) {
       failEarly(`${this.node.path}/${name}`, `duplicate workload "${name}": namespace ${this.namespaceName} already declares it. Declare each workload once and reuse the returned object`);

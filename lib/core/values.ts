@@ -61,7 +61,7 @@ export function checkTrustDomain(value: string): string | undefined {
 /** Ports in PeerAuthentication and AuthorizationPolicy are the workload's (target) ports. */
 export function checkPort(what: string, port: number): string | undefined {
   if (!Number.isInteger(port) || port < 1 || port > 65535) {
-    return `${what} ${JSON.stringify(port)} is not a port: use an integer from 1 to 65535`;
+    return `${what} ${show(port)} is not a port: use an integer from 1 to 65535`;
   }
   return undefined;
 }
@@ -73,7 +73,7 @@ export function checkMethod(method: string): string | undefined {
   if ((HTTP_METHODS as readonly string[]).includes(method)) return undefined;
   const upper = typeof method === 'string' ? method.toUpperCase() : '';
   const hint = (HTTP_METHODS as readonly string[]).includes(upper) ? ` Did you mean "${upper}"? Methods are matched case-sensitively.` : '';
-  return `method ${JSON.stringify(method)} is not an HTTP method (${HTTP_METHODS.join(', ')}).${hint}`;
+  return `method ${show(method)} is not an HTTP method (${HTTP_METHODS.join(', ')}).${hint}`;
 }
 
 /**
@@ -125,7 +125,7 @@ export function checkIpBlock(value: string): string | undefined {
   const v6 = !v4 && /^[0-9a-fA-F:]+$/.test(ip) && ip.includes(':');
   const max = v4 ? 32 : 128;
   if (extra !== undefined || (!v4 && !v6) || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
-    return `ip block ${JSON.stringify(value)} is not an IP address or CIDR (for example "10.0.0.0/16")`;
+    return `ip block ${show(value)} is not an IP address or CIDR (for example "10.0.0.0/16")`;
   }
   return undefined;
 }
@@ -143,9 +143,20 @@ export function checkExternalHost(host: string): string | undefined {
 
 export function checkAbsoluteFile(what: string, value: string): string | undefined {
   if (typeof value !== 'string' || !value.startsWith('/') || /\s/.test(value)) {
-    return `${what} ${JSON.stringify(value)} must be an absolute file path inside the sidecar (for example "/etc/certs/cert.pem")`;
+    return `${what} ${show(value)} must be an absolute file path inside the sidecar (for example "/etc/certs/cert.pem")`;
   }
   return undefined;
+}
+
+/** A value in a message: strings quoted; NaN and Infinity as such (JSON would print null). */
+export function show(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'number' || typeof value === 'bigint' || typeof value === 'boolean' || value === null || value === undefined) return String(value);
+  try {
+    return JSON.stringify(value) ?? String(value);
+  } catch {
+    return String(value);
+  }
 }
 
 /** Throws the first message, prefixed with the construct path; used by constructors to fail early. */

@@ -1,0 +1,1 @@
+export { checkInput, describeValue } from './check';
