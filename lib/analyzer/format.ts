@@ -52,13 +52,38 @@ export function formatRef(r: PolicyRef): string {
   return `${r.namespace}/${r.name}${rule}${by}`;
 }
 
+/**
+ * Text for GitHub Markdown, where it is rendered and sanitized: `<` would open an HTML tag
+ * (`<namespace>` disappears, `<img>` is markup), `&` an entity, `*` and `_` pair into emphasis
+ * ("*\/*" would lose its stars), `` ` `` opens code, `[` a link, `@name` mentions a user and
+ * `\` escapes what follows. Each is escaped. A `>` can only start a quote at the start of a line:
+ * escaped there, and left readable elsewhere ("GET -> GET, POST").
+ */
+export function markdownText(text: string): string {
+  return text
+    .replace(/\\/g, '\\\\')
+    .replace(/&/g, '&amp;')
+    .replace(/</g, '&lt;')
+    .replace(/^>/, '&gt;')
+    .replace(/([*_`[\]])/g, '\\$1')
+    .replace(/@/g, '&#64;')
+    .replace(/[\r\n]+/g, ' ');
+}
+
+/** A table cell: a string, or lines (joined with `<br>` in Markdown, "; " in text). */
+export type Cell = string | readonly string[];
+
 /** A left-aligned text table, or a Markdown table. */
-export function table(headers: string[], rows: string[][], format: Format): string {
+export function table(headers: string[], rows: Cell[][], format: Format): string {
   if (format === 'markdown') {
-    // `|` ends a cell; `*` could pair into emphasis ("*/*" would lose its stars).
-    const esc = (s: string) => s.replace(/\|/g, '\\|').replace(/\*/g, '\\*');
+    // `|` ends a cell.
+    const esc = (cell: Cell) => (typeof cell === 'string' ? [cell] : cell).map((s) => markdownText(s).replace(/\|/g, '\\|')).join('<br>');
     return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((r) => `| ${r.map(esc).join(' | ')} |`)].join('\n');
   }
+  return textTable(headers, rows.map((r) => r.map((c) => (typeof c === 'string' ? c : c.join('; ')))));
+}
+
+function textTable(headers: string[], rows: string[][]): string {
   // (No spread: a large mesh has more rows than a call can take arguments.)
   const widths = headers.map((h, i) => rows.reduce((width, r) => Math.max(width, r[i].length), h.length));
   const line = (cells: string[]) => cells.map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i]))).join('  ').trimEnd();

@@ -8,9 +8,27 @@ export type EdgeStyle = 'solid' | 'dashed' | 'thick';
 
 interface Edge { from: string; to: string; label: string; style: EdgeStyle; color?: string }
 
+/**
+ * What a diagram may hold to render on GitHub. Mermaid refuses a text over its maxTextSize (50,000
+ * characters, "Maximum text size in diagram exceeded") and more edges than its maxEdges (500); in
+ * practice the layout of a flowchart with subgraphs already fails or becomes unreadable before
+ * that (a 423-edge graph crashed it), so a diagram keeps well under both.
+ */
+export const MERMAID_LIMITS = { edges: 300, chars: 40_000 } as const;
+
 export class MermaidBuilder {
   private readonly nodes = new Set<string>();
   private readonly edges: Edge[] = [];
+  private readonly comments: string[] = [];
+
+  public get edgeCount(): number {
+    return this.edges.length;
+  }
+
+  /** A `%%` comment line at the top of the diagram (Mermaid ignores it; a reader of the text sees it). */
+  public comment(text: string): void {
+    this.comments.push(text.replace(/[\r\n]+/g, ' '));
+  }
 
   /** Registers a node by its reference ("ns/name", "ns/*", "plaintext", "external:host", ...). */
   public node(ref: string): void {
@@ -33,7 +51,7 @@ export class MermaidBuilder {
       used.add(id);
       ids.set(ref, id);
     }
-    const lines = ['flowchart LR'];
+    const lines = ['flowchart LR', ...this.comments.map((c) => `  %% ${c}`)];
     const byNamespace = new Map<string, string[]>();
     const top: string[] = [];
     for (const ref of [...this.nodes].sort(compare)) {
@@ -62,10 +80,20 @@ export class MermaidBuilder {
   }
 }
 
-function namespaceOf(ref: string): string | undefined {
+/** The namespace a node is drawn in (its subgraph), or undefined for the top level. */
+export function namespaceOf(ref: string): string | undefined {
   if (ref.startsWith('principal:')) return ref.split('/')[2];
-  if (ref.startsWith('external:') || ref === '*/*' || !ref.includes('/')) return undefined;
+  if (ref.startsWith('external:') || ref.startsWith('namespace:') || ref === '*/*' || !ref.includes('/')) return undefined;
   return ref.split('/')[0];
+}
+
+/**
+ * The node a reference is drawn as in a namespace-level diagram: a workload, "other workloads" or
+ * an identity becomes its namespace (`namespace:<ns>`); callers outside namespaces stay themselves.
+ */
+export function namespaceNode(ref: string): string {
+  const ns = namespaceOf(ref);
+  return ns === undefined ? ref : `namespace:${ns}`;
 }
 
 function shape(id: string, ref: string): string {
@@ -74,11 +102,31 @@ function shape(id: string, ref: string): string {
   if (ref === ANYONE) return `${id}(["anyone, plaintext included"])`;
   if (ref === ANY_MESH) return `${id}(["any mesh workload"])`;
   if (ref === '*/*') return `${id}(["any other mesh workload"])`;
+  if (ref.startsWith('namespace:')) return `${id}[["${escape(ref.slice('namespace:'.length))}"]]`;
   if (ref.startsWith('principal:')) return `${id}(["sa ${escape(ref.split('/')[4] ?? ref)}"])`;
   const name = ref.split('/')[1];
   return name === '*' ? `${id}(["other workloads"])` : `${id}["${escape(name)}"]`;
 }
 
-function escape(text: string): string {
-  return text.replace(/"/g, '#quot;');
+/**
+ * Text inside a quoted Mermaid label. Mermaid reads `#name;` and `#123;` as entity codes, renders
+ * labels as HTML (so `<b>` or `<img>` would be markup, and GitHub's sanitizer would eat it), ends
+ * a quoted label at `"`, reads `` ` `` inside quotes as a Markdown string, and `|` closes an edge
+ * label. Every one of them, `#` first, becomes an entity code; line breaks become spaces.
+ */
+export function escape(text: string): string {
+  return text
+    .replace(/#/g, '#35;')
+    .replace(/&/g, '#38;')
+    .replace(/"/g, '#quot;')
+    .replace(/</g, '#lt;')
+    .replace(/>/g, '#gt;')
+    .replace(/`/g, '#96;')
+    .replace(/\|/g, '#124;')
+    .replace(/[\r\n]+/g, ' ');
+}
+
+/** True when a diagram of this many edges and characters renders on GitHub. */
+export function fitsMermaid(edges: number, text: string): boolean {
+  return edges <= MERMAID_LIMITS.edges && text.length <= MERMAID_LIMITS.chars;
 }

@@ -1,9 +1,10 @@
 // `zero-trust graph`: who can reach whom, as a Mermaid flowchart (namespaces as subgraphs, layer-7
 // limits on the edges) and as a reachability table.
-import { ANY_MESH, ANYONE, collapsePorts, compressCallers, edgeLabel, Format, formatRef, formatRequests, table } from './format';
+import { ANY_MESH, ANYONE, collapsePorts, compressCallers, edgeLabel, Format, formatRef, formatRequests, markdownText, table } from './format';
 import type { Access } from './access';
 import { accessCovers } from './coverage';
-import { MermaidBuilder } from './mermaid';
+import { compare } from './config';
+import { fitsMermaid, MERMAID_LIMITS, MermaidBuilder, namespaceNode } from './mermaid';
 import { GraphNode, ReachabilityGraph, ReachEdge, selects } from './reachability';
 
 /** An edge as shown: callers may be grouped ("anyone"), so the transport may be mixed. */
@@ -42,29 +43,97 @@ function accessListCovers(wider: readonly Access[], narrower: readonly Access[])
   });
 }
 
-export function renderGraphMermaid(graph: ReachabilityGraph): string {
-  const m = new MermaidBuilder();
+/** The diagram of a graph, as drawn: at the workload level, or at the namespace level when that would not render. */
+export interface GraphDiagram {
+  readonly text: string;
+  readonly level: 'workload' | 'namespace';
+  /** Edges of the workload-level diagram (grouped callers and external clients included). */
+  readonly edges: number;
+  /** Edges drawn in `text`. */
+  readonly drawn: number;
+  /** What was left out and how to see it; absent when the whole graph is drawn. */
+  readonly note?: string;
+}
+
+/**
+ * The Mermaid flowchart of a graph that GitHub can render: every workload and edge when that fits
+ * MERMAID_LIMITS, otherwise one node per namespace (and per caller class outside namespaces) with
+ * the number of edges between them, the busiest first when even that does not fit.
+ */
+export function graphDiagram(graph: ReachabilityGraph): GraphDiagram {
   const edges = compressedEdges(graph);
+  const m = new MermaidBuilder();
   // Every workload, even a closed one; in a selection, the selected ones and those on an edge shown.
   const selectors = [...(graph.selection?.to ?? []), ...(graph.selection?.from ?? [])];
   const onEdge = new Set(edges.flatMap((e) => [e.from, e.to]));
   const drawn = (node: GraphNode) => !graph.selection || onEdge.has(node.id) || selectors.some((s) => selects(s, node));
-  for (const node of graph.nodes) if (node.kind === 'workload' && drawn(node)) m.node(node.id);
+  const workloads = graph.nodes.filter((node) => node.kind === 'workload' && drawn(node)).map((n) => n.id);
+  const lines: { from: string; to: string; label: string; dashed: boolean }[] = [];
   for (const edge of edges) {
-    const dashed = edge.access.every((a) => a.dryRunOnly || a.undecided.length > 0);
-    m.edge(edge.from, edge.to, edgeLabel(edge), dashed ? 'dashed' : 'solid');
+    lines.push({ from: edge.from, to: edge.to, label: edgeLabel(edge), dashed: edge.access.every((a) => a.dryRunOnly || a.undecided.length > 0) });
   }
   for (const svc of graph.external) {
     const target = `external:${svc.hosts.join(', ')}`;
-    m.node(target);
     for (const client of svc.clients) {
       const port = svc.ports.find((p) => p.number === client.port);
       const forward = port?.targetPort !== undefined && port.targetPort !== port.number ? ` to ${port.targetPort}` : '';
       const label = `${port?.protocol ?? ''} ${client.port}${forward}${client.tls !== 'none' ? `, tls ${client.tls}` : ''}${svc.problems.length > 0 ? ', BROKEN' : ''}`;
-      m.edge(client.client, target, label.trim(), svc.problems.length > 0 ? 'dashed' : 'solid');
+      lines.push({ from: client.client, to: target, label: label.trim(), dashed: svc.problems.length > 0 });
     }
   }
-  return m.render();
+  const externalNodes = graph.external.map((svc) => `external:${svc.hosts.join(', ')}`);
+  // Beyond the edge limit the text is not even built: a 6,000-edge diagram is not rendered anyway.
+  if (lines.length <= MERMAID_LIMITS.edges) {
+    for (const id of workloads) m.node(id);
+    for (const e of lines) m.edge(e.from, e.to, e.label, e.dashed ? 'dashed' : 'solid');
+    for (const id of externalNodes) m.node(id);
+    const text = m.render();
+    if (fitsMermaid(m.edgeCount, text)) return { text, level: 'workload', edges: lines.length, drawn: lines.length };
+  }
+  return namespaceDiagram(lines, [...workloads, ...externalNodes]);
+}
+
+function namespaceDiagram(lines: readonly { from: string; to: string; dashed: boolean }[], nodes: readonly string[]): GraphDiagram {
+  const pairs = new Map<string, { from: string; to: string; count: number; dashed: number }>();
+  for (const e of lines) {
+    const from = namespaceNode(e.from);
+    const to = namespaceNode(e.to);
+    const key = `${from}\u0000${to}`;
+    let pair = pairs.get(key);
+    if (!pair) pairs.set(key, (pair = { from, to, count: 0, dashed: 0 }));
+    pair.count++;
+    if (e.dashed) pair.dashed++;
+  }
+  // The busiest pairs first, so that what a trimmed diagram keeps is what matters most.
+  const sorted = [...pairs.values()].sort((a, b) => b.count - a.count || compare(a.from, b.from) || compare(a.to, b.to));
+  const namespaces = [...new Set(nodes.map(namespaceNode))];
+  const select = 'select a part with --to <namespace|namespace/workload> or --from <namespace|namespace/workload> to see workloads';
+  const build = (count: number, withIdle: boolean) => {
+    const m = new MermaidBuilder();
+    const kept = sorted.slice(0, count);
+    const leftOut = sorted.length - kept.length;
+    m.comment(`${lines.length} edges are more than Mermaid lays out (${MERMAID_LIMITS.edges} edges, ${MERMAID_LIMITS.chars} characters): one node per namespace, ` +
+      `${leftOut > 0 ? `the ${count} busiest of ${sorted.length} namespace pairs drawn` : 'every namespace pair drawn'}; ${select}`);
+    if (withIdle) for (const ns of namespaces) m.node(ns);
+    for (const p of kept) m.edge(p.from, p.to, `${p.count} edge${p.count === 1 ? '' : 's'}`, p.dashed === p.count ? 'dashed' : 'solid');
+    return { text: m.render(), edges: m.edgeCount, leftOut };
+  };
+  let count = Math.min(sorted.length, MERMAID_LIMITS.edges);
+  let result = build(count, true);
+  if (!fitsMermaid(result.edges, result.text)) result = build(count, false);
+  while (count > 0 && !fitsMermaid(result.edges, result.text)) {
+    count = Math.floor(count * 0.8);
+    result = build(count, false);
+  }
+  const note = `the graph has ${lines.length.toLocaleString('en-US')} edges, more than Mermaid lays out (${MERMAID_LIMITS.edges} edges, ` +
+    `${MERMAID_LIMITS.chars.toLocaleString('en-US')} characters): drawn at the namespace level` +
+    `${result.leftOut > 0 ? `, the ${count.toLocaleString('en-US')} busiest of ${sorted.length.toLocaleString('en-US')} namespace pairs` : ''}; ${select}`;
+  return { text: result.text, level: 'namespace', edges: lines.length, drawn: result.edges, note };
+}
+
+/** The diagram alone: what `graph --format mermaid` prints (never more than Mermaid renders). */
+export function renderGraphMermaid(graph: ReachabilityGraph): string {
+  return graphDiagram(graph).text;
 }
 
 export function renderGraphTable(graph: ReachabilityGraph, format: Format): string {
@@ -90,11 +159,11 @@ export function renderGraphTable(graph: ReachabilityGraph, format: Format): stri
 
 /** Both views: the diagram (fenced in Markdown) and the table. */
 export function renderGraph(graph: ReachabilityGraph, format: Format): string {
-  const diagram = renderGraphMermaid(graph);
+  const { text: diagram, note } = graphDiagram(graph);
   const legend = `"${ANYONE}" is every caller including plaintext clients; "${ANY_MESH}" every caller with a sidecar. ` +
     "A caller with a line of its own has the access on that line, which includes the group's.";
   if (format === 'markdown') {
-    return ['```mermaid', diagram, '```', '', legend, '', renderGraphTable(graph, 'markdown'), ''].join('\n');
+    return ['```mermaid', diagram, '```', '', ...(note ? [`Diagram: ${markdownText(note)}.`, ''] : []), legend, '', renderGraphTable(graph, 'markdown'), ''].join('\n');
   }
-  return [diagram, '', legend, '', renderGraphTable(graph, 'text'), ''].join('\n');
+  return [diagram, '', ...(note ? [`Diagram: ${note}.`, ''] : []), legend, '', renderGraphTable(graph, 'text'), ''].join('\n');
 }

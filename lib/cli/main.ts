@@ -2,7 +2,7 @@
 // `run` returns the exit code instead of exiting, so that tests can call it in-process.
 import { Command, CommanderError, Option } from 'commander';
 import {
-  AnalyzerRequest, decide, ParseCache, reachability, renderDiff, renderExplain, renderGraph, renderGraphMermaid, renderReadiness,
+  AnalyzerRequest, decide, ParseCache, reachability, renderDiff, renderExplain, renderGraph, graphDiagram, renderReadiness,
   semanticDiff, strictReadiness,
 } from '../analyzer';
 import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_WIDENED } from './errors';
@@ -92,7 +92,11 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
         maxPairs: options.maxPairs,
       });
       if (options.format === 'json') io.stdout(`${JSON.stringify(graph, null, 2)}\n`);
-      else if (options.format === 'mermaid') io.stdout(`${renderGraphMermaid(graph)}\n`);
+      else if (options.format === 'mermaid') {
+        const diagram = graphDiagram(graph);
+        io.stdout(`${diagram.text}\n`);
+        if (diagram.note) note(options)(diagram.note);
+      }
       else io.stdout(renderGraph(graph, options.format as 'text' | 'markdown'));
     });
 
@@ -102,8 +106,11 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .argument('[new]', 'folder with the new configuration')
     .option('--base <ref>', 'compare --dir at this git ref with --dir in the working tree')
     .option('--fail-on-widen', 'exit with 1 when the change admits anything the old configuration did not')
+    .option('--max-chars <count>', 'markdown: the most characters the report takes (default 60,000, under GitHub\'s 65,536-character comment limit); rows beyond are left out and counted', parseMaxChars)
+    .option('--full', 'markdown: no character budget (for a job summary or an artifact; the diagram still stays renderable)')
+    .option('--full-report <where>', 'markdown: where the complete report is, named wherever rows are left out (e.g. "in the job summary")')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'markdown', 'json']).default('text')))
-    .action((oldDir: string | undefined, newDir: string | undefined, options: Common & { base?: string; failOnWiden?: boolean }) => {
+    .action((oldDir: string | undefined, newDir: string | undefined, options: Common & { base?: string; failOnWiden?: boolean; maxChars?: number; full?: boolean; fullReport?: string }) => {
       const say = note(options);
       // The two sides mostly share files: each identical file is parsed once.
       const cache: ParseCache = new Map();
@@ -123,7 +130,9 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
         title = `zero-trust diff ${oldDir} -> ${newDir}`;
       }
       const diff = semanticDiff(...analysesOf(before, after, options, say));
-      io.stdout(options.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, options.format as 'text' | 'markdown', title));
+      if (options.full && options.maxChars !== undefined) throw new CliError('give --max-chars or --full, not both');
+      const budget = { ...(options.full ? { maxChars: Infinity } : options.maxChars !== undefined ? { maxChars: options.maxChars } : {}), ...(options.fullReport ? { fullReport: options.fullReport } : {}) };
+      io.stdout(options.format === 'json' ? `${JSON.stringify(diff, null, 2)}\n` : renderDiff(diff, options.format as 'text' | 'markdown', title, budget));
       if (options.failOnWiden && diff.widens) exitCode = EXIT_WIDENED;
     });
 
@@ -165,6 +174,12 @@ const DEFAULT_MAX_PAIRS = 1_000_000;
 function parseCount(value: string): number {
   const count = Number(value);
   if (!/^\d+$/.test(value) || count < 1) throw new CliError(`--max-pairs ${value} is not a positive whole number`);
+  return count;
+}
+
+function parseMaxChars(value: string): number {
+  const count = Number(value);
+  if (!/^\d+$/.test(value) || count < 1000) throw new CliError(`--max-chars ${value} is not a whole number of at least 1000`);
   return count;
 }
 
