@@ -7,7 +7,7 @@ export interface MeshShape {
   /** Namespaces and the number of workloads of each. */
   readonly namespaces: readonly (readonly [string, number])[];
   /** Edges by "ns/workload" reference, with an optional layer-7 scope. */
-  readonly edges: readonly (readonly [string, string, { methods?: string[]; paths?: string[] }?])[];
+  readonly edges: readonly (readonly [string, string, { readonly methods?: readonly string[]; readonly paths?: readonly string[] }?])[];
 }
 
 export function buildMesh(shape: MeshShape): MeshModel {
@@ -18,7 +18,12 @@ export function buildMesh(shape: MeshShape): MeshModel {
     const ns = new ZeroTrustNamespace(app, name, { mesh, mtls: MtlsMode.STRICT });
     for (let i = 0; i < count; i++) workloads.set(`${name}/svc-${i}`, ns.addWorkload(`svc-${i}`));
   }
-  for (const [from, to, options] of shape.edges) workloads.get(to)!.allowFrom(workloads.get(from)!, options ?? {});
+  for (const [from, to, options] of shape.edges) {
+    workloads.get(to)!.allowFrom(workloads.get(from)!, {
+      ...(options?.methods ? { methods: [...options.methods] } : {}),
+      ...(options?.paths ? { paths: [...options.paths] } : {}),
+    });
+  }
   return mesh.toModel();
 }
 
