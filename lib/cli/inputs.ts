@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import {
   Analysis, inferInventory, Inventory, IstioConfig, loadIstioDir, mergeInventories, ParseCache, parseInventory, parseIstioConfig,
 } from '../analyzer';
+import { inventoryFromApp } from './app-inventory';
 import { CliError } from './errors';
 import { readYamlFilesAt } from './git';
 
@@ -38,8 +39,7 @@ export function declaredInventory(options: InputOptions, note: Note): Inventory 
   if (options.app && options.inventory) throw new CliError('give --app or --inventory, not both');
   let inventory: Inventory | undefined;
   if (options.app) {
-    // Loaded lazily: only --app pulls in the constructs and cdk8s.
-    inventory = (require('./app-inventory') as typeof import('./app-inventory')).inventoryFromApp(options.app);
+    inventory = inventoryFromApp(options.app);
   } else if (options.inventory) {
     let text: string;
     try {

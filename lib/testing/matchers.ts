@@ -7,6 +7,7 @@
 // (ZeroTrustMesh.toModel()), which is compiled in memory. A "namespace/*" caller or destination
 // means every one of them: every known workload of the namespace plus any other workload there,
 // so toDeny('development/*', ...) holds only when no workload of development gets through.
+import type {} from 'vitest'; // the module augmented below; type-only, so nothing loads vitest at run time
 import { Analysis, analysisFromModel, AnalyzerRequest, decide, Decision } from '../analyzer';
 import { prepare } from '../analyzer/analysis';
 import type { MeshModel } from '../core/model';
@@ -70,7 +71,7 @@ function check(expected: 'ALLOWED' | 'DENIED', received: unknown, from: string, 
   };
 }
 
-/** The matchers, for `expect.extend(zeroTrustMatchers)`; importing `lib/testing` registers them. */
+/** The matchers, for `expect.extend(zeroTrustMatchers)`. */
 export const zeroTrustMatchers = {
   toAllow(received: unknown, from: string, to: string, request?: RequestOptions): MatcherResult {
     return check('ALLOWED', received, from, to, request);

@@ -1,9 +1,10 @@
 // toAllow / toDeny, as a team would use them next to its policy code.
 import { describe, expect, it } from 'vitest';
 import { inventoryFromModel, loadIstioDir } from '../../lib/analyzer';
-import '../../lib/testing';
-import { expandCallers } from '../../lib/testing';
+import { expandCallers, zeroTrustMatchers } from '../../lib/testing';
 import { shopModel } from './helpers';
+
+expect.extend(zeroTrustMatchers);
 
 const model = shopModel();
 const dist = { config: loadIstioDir('dist'), inventory: inventoryFromModel(model) };

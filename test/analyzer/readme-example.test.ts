@@ -2,9 +2,11 @@
 import { expect, it } from 'vitest';
 import { App } from 'cdk8s';
 import { loadIstioDir, inventoryFromModel } from '../../lib/analyzer';
-import '../../lib/testing';
+import { zeroTrustMatchers } from '../../lib/testing';
 import { buildShop } from '../../apps/shop';
 import { ZeroTrustMesh } from '../../lib';
+
+expect.extend(zeroTrustMatchers);
 
 const mesh = buildShop(new App()).node.findAll().find(ZeroTrustMesh.isZeroTrustMesh)!;
 
