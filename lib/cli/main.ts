@@ -1,12 +1,16 @@
-// The `zero-trust` command line: explain, graph, diff and readiness over folders of Istio YAML.
-// `run` returns the exit code instead of exiting, so that tests can call it in-process.
+// The `zero-trust` command line: explain, graph, diff and readiness over folders of Istio YAML;
+// synth and init for a policy repository. `run` returns the exit code instead of exiting, so that
+// tests call it in-process; bin.ts connects it to the process.
 import { Command, CommanderError, Option } from 'commander';
 import {
   AnalyzerRequest, decide, ParseCache, reachability, renderDiff, renderExplain, renderGraph, graphDiagram, renderReadiness,
   semanticDiff, strictReadiness,
 } from '../analyzer';
 import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_WIDENED } from './errors';
+import { scaffold } from './init';
 import { analysesOf, analysisOf, InputOptions, loadConfig, loadConfigAt } from './inputs';
+import { packageInfo } from './package-info';
+import { synthesize } from './synth';
 
 export interface Io {
   readonly stdout: (text: string) => void;
@@ -26,7 +30,8 @@ interface Common extends InputOptions {
 export async function run(argv: readonly string[], io: Io = processIo): Promise<number> {
   let exitCode = EXIT_OK;
   const program = new Command('zero-trust')
-    .description('Explain, graph and diff Istio security policies offline, from YAML.')
+    .description('Synthesize, explain, graph and diff Istio zero-trust security policies offline.')
+    .version(packageInfo().version, '-V, --version', 'print the version of istio-zero-trust')
     .exitOverride()
     .configureOutput({
       writeOut: io.stdout,
@@ -44,6 +49,23 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .option('--root-namespace <ns>', 'Istio root namespace (default: istio-system, or the app\'s)')
     .option('--trust-domain <td>', 'mesh trust domain (default: cluster.local, or the app\'s)')
     .option('-q, --quiet', 'do not print notes on stderr');
+
+  program.command('synth')
+    .description('synthesize the cdk8s app into dist/; a failed synth leaves the previous dist/ as it was')
+    .option('-a, --app <command>', 'the command that runs the app (default: "app" of cdk8s.yaml)')
+    .option('-o, --output <folder>', 'the output folder (default: "output" of cdk8s.yaml, else dist)')
+    .action(async (options: { app?: string; output?: string }) => {
+      exitCode = await synthesize(options, io);
+    });
+
+  program.command('init')
+    .description('scaffold a policy repository that uses istio-zero-trust: app, test, CI and pull-request workflows, README')
+    .option('--dir <folder>', 'where to write it (created if missing; nothing is overwritten)', '.')
+    .option('--name <name>', 'npm name of the repository (default: from the folder name)')
+    .option('--package-spec <spec>', 'what package.json depends on for istio-zero-trust: a version range, a tarball or a folder', `^${packageInfo().version}`)
+    .action((options: { dir: string; name?: string; packageSpec: string }) => {
+      scaffold(options, io);
+    });
 
   inputs(program.command('explain')
     .description('ALLOWED, DENIED or UNDECIDED for one request, the deciding policy and rule, and the construct that declared it')
@@ -191,8 +213,4 @@ function parseHeader(value: string): [string, string] {
 
 function collect(value: string, previous: string[]): string[] {
   return [...previous, value];
-}
-
-if (require.main === module) {
-  run(process.argv).then((code) => { process.exitCode = code; });
 }
