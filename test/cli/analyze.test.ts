@@ -1,21 +1,18 @@
-// The command line, run as users run it: `node bin/zero-trust.js ...` in a child process.
+// The command line, run in-process through run(): the same parsing, output and exit codes as the
+// installed `zero-trust` (test/package-smoke checks that one runs), without a process per case.
 import { spawnSync } from 'node:child_process';
 import { cpSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { zeroTrust } from '../support/cli';
 
-const BIN = resolve(__dirname, '../../bin/zero-trust.js');
 const ROOT = resolve(__dirname, '../..');
-
-function zt(args: string[], cwd = ROOT) {
-  const r = spawnSync(process.execPath, [BIN, ...args], { cwd, encoding: 'utf8', env: { ...process.env, ZERO_TRUST_DEBUG: '' } });
-  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const zt = zeroTrust;
 
 describe('zero-trust CLI', () => {
-  it('explain prints the verdict, the deciding policy and the declaring construct', () => {
-    const r = zt(['explain', '--from', 'production/frontend', '--to', 'production/orders', '--method', 'GET', '--path', '/api/v1/orders/1', '-q']);
+  it('explain prints the verdict, the deciding policy and the declaring construct', async () => {
+    const r = await zt(['explain', '--from', 'production/frontend', '--to', 'production/orders', '--method', 'GET', '--path', '/api/v1/orders/1', '-q']);
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
     expect(r.stdout.split('\n').slice(0, 2)).toEqual([
@@ -25,27 +22,27 @@ describe('zero-trust CLI', () => {
     expect(r.stdout).toContain('ALLOW production/orders-allow [declared by production/orders/from-production.payment-service-5ac84373]');
   });
 
-  it('explain --format json gives the Decision', () => {
-    const r = zt(['explain', '--from', 'production/payment-service', '--to', 'production/orders', '--method', 'POST', '--path', '/api/v1/orders/1', '--format', 'json', '-q']);
+  it('explain --format json gives the Decision', async () => {
+    const r = await zt(['explain', '--from', 'production/payment-service', '--to', 'production/orders', '--method', 'POST', '--path', '/api/v1/orders/1', '--format', 'json', '-q']);
     expect(JSON.parse(r.stdout)).toMatchObject({ verdict: 'ALLOWED', decidedBy: [{ name: 'orders-allow', rule: 0 }] });
   });
 
-  it('explain takes workloads from the construct tree with --app', () => {
-    const r = zt(['explain', '--app', 'apps/shop.ts', '--from', 'production/cart', '--to', 'production/payment-service']);
+  it('explain takes workloads from the construct tree with --app', async () => {
+    const r = await zt(['explain', '--app', 'apps/shop.ts', '--from', 'production/cart', '--to', 'production/payment-service']);
     expect(r.stdout.split('\n')[0]).toBe('ALLOWED: production/cart -> production/payment-service');
     expect(r.stderr).toBe('note: workloads from the construct tree\n');
   });
 
-  it('graph prints a Mermaid flowchart and a reachability table; notes go to stderr', () => {
-    const r = zt(['graph']);
+  it('graph prints a Mermaid flowchart and a reachability table; notes go to stderr', async () => {
+    const r = await zt(['graph']);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('flowchart LR\n')).toBe(true);
     expect(r.stdout).toMatch(/^production\/frontend +production\/product-catalog +any +GET \/api\/v1\/products, \/api\/v1\/products\/\* +mTLS/m);
     expect(r.stderr).toContain('note: workloads inferred from the policies\' selectors and principals');
   });
 
-  it('graph --to selects destinations, and draws only what the selection shows', () => {
-    const r = zt(['graph', '-q', '--to', 'production/orders']);
+  it('graph --to selects destinations, and draws only what the selection shows', async () => {
+    const r = await zt(['graph', '-q', '--to', 'production/orders']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('n_production_payment_service -->|"GET, POST, PUT /api/v1/orders/*"| n_production_orders');
     expect(r.stdout).not.toContain('n_production_cart');
@@ -54,21 +51,21 @@ describe('zero-trust CLI', () => {
     ]);
   });
 
-  it('graph works on the seed YAML', () => {
-    const r = zt(['graph', '--dir', 'examples/seed', '--format', 'markdown', '-q']);
+  it('graph works on the seed YAML', async () => {
+    const r = await zt(['graph', '--dir', 'examples/seed', '--format', 'markdown', '-q']);
     expect(r.code).toBe(0);
     expect(r.stdout.startsWith('```mermaid\nflowchart LR\n')).toBe(true);
     expect(r.stdout).toContain('TLS inside TLS');
   });
 
-  it('diff OLD NEW exits 1 with --fail-on-widen when access widens, 0 otherwise', () => {
-    const widen = zt(['diff', 'examples/seed', 'dist', '--fail-on-widen', '-q']);
+  it('diff OLD NEW exits 1 with --fail-on-widen when access widens, 0 otherwise', async () => {
+    const widen = await zt(['diff', 'examples/seed', 'dist', '--fail-on-widen', '-q']);
     expect(widen.code).toBe(1);
     expect(widen.stdout.split('\n')[0]).toBe('zero-trust diff examples/seed -> dist: 3 edges added, 1 edge changed, 1 external service changed; WIDENS access');
-    const same = zt(['diff', 'dist', 'dist', '--fail-on-widen', '-q']);
+    const same = await zt(['diff', 'dist', 'dist', '--fail-on-widen', '-q']);
     expect(same.code).toBe(0);
     expect(same.stdout).toBe('zero-trust diff dist -> dist: no change in access\n');
-    const md = zt(['diff', 'dist', 'examples/seed', '--format', 'markdown', '-q']);
+    const md = await zt(['diff', 'dist', 'examples/seed', '--format', 'markdown', '-q']);
     expect(md.code).toBe(0);
     expect(md.stdout).toContain('### zero-trust diff dist -> examples/seed\n\n**3 edges removed, 1 edge changed, 1 external service changed; WIDENS access**');
     expect(md.stdout).toContain('```mermaid');
@@ -77,12 +74,12 @@ describe('zero-trust CLI', () => {
     cpSync(join(ROOT, 'dist'), dir, { recursive: true });
     const file = join(dir, 'production.k8s.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('              - PUT\n', ''));
-    const narrow = zt(['diff', 'dist', dir, '--fail-on-widen', '-q']);
+    const narrow = await zt(['diff', 'dist', dir, '--fail-on-widen', '-q']);
     expect(narrow.code).toBe(0);
     expect(narrow.stdout).toContain('< narrowed production/payment-service -> production/orders\n      any port: GET, POST, PUT /api/v1/orders/* -> GET, POST /api/v1/orders/*');
   });
 
-  it('diff --base compares a git ref with the working tree', () => {
+  it('diff --base compares a git ref with the working tree', async () => {
     const repo = mkdtempSync(join(tmpdir(), 'zt-git-'));
     cpSync(join(ROOT, 'dist'), join(repo, 'dist'), { recursive: true });
     const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, encoding: 'utf8' });
@@ -91,14 +88,14 @@ describe('zero-trust CLI', () => {
     git('commit', '-q', '-m', 'base');
     const file = join(repo, 'dist', 'production.k8s.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('- GET\n              - POST\n              - PUT', '- GET\n              - POST\n              - PUT\n              - DELETE'));
-    const r = zt(['diff', '--base', 'HEAD', '--fail-on-widen', '-q'], repo);
+    const r = await zt(['diff', '--base', 'HEAD', '--fail-on-widen', '-q'], repo);
     expect(r.code).toBe(1);
     expect(r.stdout).toContain('> widened  production/payment-service -> production/orders\n      any port: GET, POST, PUT /api/v1/orders/* -> DELETE, GET, POST, PUT /api/v1/orders/*');
-    expect(zt(['diff', '--base', 'no-such-ref', '-q'], repo)).toMatchObject({ code: 2, stderr: 'zero-trust: error: unknown git ref "no-such-ref"\n' });
+    expect(await zt(['diff', '--base', 'no-such-ref', '-q'], repo)).toMatchObject({ code: 2, stderr: 'zero-trust: error: unknown git ref "no-such-ref"\n' });
   });
 
-  it('readiness lists the PERMISSIVE namespaces with the Prometheus query', () => {
-    const r = zt(['readiness', '-q']);
+  it('readiness lists the PERMISSIVE namespaces with the Prometheus query', async () => {
+    const r = await zt(['readiness', '-q']);
     expect(r.code).toBe(0);
     expect(r.stdout).toContain('namespace legacy: PERMISSIVE (PeerAuthentication legacy/default)');
     expect(r.stdout).toContain('istio_tcp_connections_opened_total{reporter="destination", connection_security_policy="none", destination_workload_namespace="legacy"}');
@@ -118,15 +115,15 @@ describe('zero-trust CLI', () => {
       ['a --max-pairs that is not a count', ['graph', '-q', '--max-pairs', '0'], 'zero-trust: error: --max-pairs 0 is not a positive whole number\n'],
     ];
     for (const [what, args, stderr] of cases) {
-      it(what, () => {
-        expect(zt(args)).toMatchObject({ code: 2, stdout: '', stderr });
+      it(what, async () => {
+        expect(await zt(args)).toMatchObject({ code: 2, stdout: '', stderr });
       });
     }
 
-    it('YAML that does not parse', () => {
+    it('YAML that does not parse', async () => {
       const dir = mkdtempSync(join(tmpdir(), 'zt-bad-'));
       writeFileSync(join(dir, 'broken.yaml'), 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nspec: [\n');
-      const r = zt(['graph', '--dir', dir]);
+      const r = await zt(['graph', '--dir', dir]);
       expect(r.code).toBe(2);
       expect(r.stderr).toMatch(/^zero-trust: error: \/.*broken\.yaml:\d+:\d+: YAML does not parse: .+\n$/);
       expect(r.stderr).not.toMatch(/\n\s+at /);
