@@ -1,4 +1,5 @@
-import type { EdgeModel } from './core/model';
+import type { EdgeModel, SourceModel } from './core/model';
+import { isDeclaredWorkload } from './options/brands';
 import { checkMethod, checkPath, checkPort, failEarly } from './core/values';
 import type { IPeer } from './peer';
 import type { EdgeOptions } from './types';
@@ -39,6 +40,8 @@ export class EdgeDeclaration implements IAllowEdge {
   public readonly methods?: readonly string[];
   public readonly paths?: readonly string[];
   public readonly ports?: readonly number[];
+  /** The trust domain of the source's own mesh, when it is not the destination's. */
+  private readonly sourceTrustDomain?: string;
 
   /** Checks the options and fails at the call that declared the edge, naming `declaredBy`. */
   constructor(public readonly from: IPeer, public readonly to: Workload, options: EdgeOptions, public readonly declaredBy: string) {
@@ -54,6 +57,7 @@ export class EdgeDeclaration implements IAllowEdge {
       ...(options.methods ?? []).map(checkMethod),
       ...(options.paths ?? []).map(checkPath),
       ...(options.ports ?? []).map((p) => checkPort('port', p)));
+    this.sourceTrustDomain = foreignTrustDomain(from, to, declaredBy);
     // Copied, so that changing the caller's arrays later cannot change the declared edge.
     if (options.methods) this.methods = [...options.methods];
     if (options.paths) this.paths = [...options.paths];
@@ -63,7 +67,7 @@ export class EdgeDeclaration implements IAllowEdge {
   /** The edge in the intent model. Built field by field, in one order: once per edge per synth. */
   public toModel(): EdgeModel {
     const edge: { -readonly [K in keyof EdgeModel]?: EdgeModel[K] } = {
-      from: this.from._toSource(),
+      from: this.sourceTrustDomain === undefined ? this.from._toSource() : { ...this.from._toSource() as Extract<SourceModel, { kind: 'workload' }>, trustDomain: this.sourceTrustDomain },
       to: { namespace: this.to.namespaceName, workload: this.to.name },
     };
     if (this.methods) edge.methods = [...this.methods];
@@ -72,4 +76,33 @@ export class EdgeDeclaration implements IAllowEdge {
     edge.origin = this.declaredBy;
     return edge as EdgeModel;
   }
+}
+
+/** The mesh a library-made peer belongs to, if it is declared in one. */
+function meshOf(peer: IPeer): { readonly trustDomain: string; readonly node: { readonly path: string } } | undefined {
+  if (isDeclaredWorkload(peer)) return (peer as unknown as Workload).namespace.mesh;
+  const namespace = peer as unknown as { mesh?: { trustDomain: string; node: { path: string } } };
+  return (peer as unknown as Record<symbol, unknown>)[Symbol.for('istio-zero-trust.ZeroTrustNamespace')] === true ? namespace.mesh : undefined;
+}
+
+/**
+ * A peer declared in another ZeroTrustMesh is identified by its own mesh's trust domain, never the
+ * destination's: a workload gets the principal `<its trust domain>/ns/<ns>/sa/<sa>`. What cannot be
+ * said exactly is refused: Istio's `namespaces` field matches a namespace in every trust domain,
+ * and two meshes with one trust domain give equal principals to different workloads.
+ */
+function foreignTrustDomain(from: IPeer, to: Workload, declaredBy: string): string | undefined {
+  const source = meshOf(from);
+  const destination = to.namespace.mesh;
+  if (source === undefined || source === destination) return undefined;
+  if (!isDeclaredWorkload(from)) {
+    failEarly(declaredBy, `namespace ${from.peerName.replace(/^ns\./, '')} belongs to mesh ${source.node.path} (trust domain "${source.trustDomain}"), not to mesh ${destination.node.path}: ` +
+      'Istio matches `namespaces` in every trust domain, so the rule would also admit a namespace of that name in this mesh. ' +
+      'Allow its workloads one by one (they carry their trust domain), or use Peer.serviceAccount(namespace, account, { trustDomain })');
+  }
+  if (source.trustDomain === destination.trustDomain) {
+    failEarly(declaredBy, `workload ${from.peerName} belongs to mesh ${source.node.path}, which has the same trust domain "${source.trustDomain}" as mesh ${destination.node.path}: ` +
+      'the principal cannot tell a workload of one mesh from the same namespace and service account in the other. Give the meshes different trust domains');
+  }
+  return source.trustDomain;
 }

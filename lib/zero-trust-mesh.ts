@@ -47,6 +47,9 @@ export interface MeshModelBuilder {
 
 const MESH_BRAND = Symbol.for('istio-zero-trust.ZeroTrustMesh');
 
+/** The meshes of each construct tree, by root namespace. */
+const MESHES_BY_ROOT = new WeakMap<IConstruct, Map<string, ZeroTrustMesh>>();
+
 /**
  * The mesh: its trust domain, root namespace and mesh-wide mTLS mode. Synthesizes the mesh-wide
  * PeerAuthentication into `mesh.k8s.yaml` (with the default id) and compiles the policies of every
@@ -93,6 +96,16 @@ export class ZeroTrustMesh extends Chart {
       checkTrustDomain(this.trustDomain),
       checkDnsLabel('root namespace', this.rootNamespace),
       checkDnsSubdomain('cluster domain', this.clusterDomain));
+    // Each mesh emits PeerAuthentication "default" in its root namespace: a second mesh with the same
+    // root namespace would emit a second, conflicting mesh-wide policy of the same name.
+    let meshes = MESHES_BY_ROOT.get(this.node.root);
+    if (!meshes) MESHES_BY_ROOT.set(this.node.root, (meshes = new Map()));
+    const other = meshes.get(this.rootNamespace);
+    if (other) {
+      failEarly(this.node.path, `root namespace "${this.rootNamespace}" is already the root namespace of mesh ${other.node.path}: both would emit the mesh-wide PeerAuthentication "default" there, ` +
+        'and one would overwrite the other. Declare one ZeroTrustMesh per root namespace');
+    }
+    meshes.set(this.rootNamespace, this);
 
     this._attach(this);
   }

@@ -2,6 +2,8 @@
 // plus a three-valued logic: a condition on something the request does not say (no path given,
 // no source IP) is 'maybe', never a guess.
 
+import { ipInBlock } from '../core/ip';
+
 export type Tri = 'yes' | 'no' | 'maybe';
 
 export function triAnd(values: Iterable<Tri>): Tri {
@@ -139,35 +141,9 @@ export function matchPath(pattern: string, path: string): boolean {
   return matchValue(pattern, bare);
 }
 
-/** IPv4/IPv6 address or CIDR membership. */
+/** IPv4/IPv6 address or CIDR membership: the compiler's parser (lib/core/ip.ts), Node's `net`. */
 export function matchIp(block: string, ip: string): boolean {
-  const [base, bitsText] = block.split('/');
-  const a = parseIp(base);
-  const b = parseIp(ip);
-  if (!a || !b || a.length !== b.length) return false;
-  const bits = bitsText === undefined ? a.length * 8 : Number(bitsText);
-  for (let i = 0; i < a.length; i++) {
-    const take = Math.max(0, Math.min(8, bits - i * 8));
-    const mask = take === 0 ? 0 : (0xff << (8 - take)) & 0xff;
-    if ((a[i] & mask) !== (b[i] & mask)) return false;
-  }
-  return true;
-}
-
-function parseIp(text: string): number[] | undefined {
-  if (/^\d+(\.\d+){3}$/.test(text)) {
-    const parts = text.split('.').map(Number);
-    return parts.every((p) => p <= 255) ? parts : undefined;
-  }
-  if (!text.includes(':')) return undefined;
-  const [head, tail] = text.split('::');
-  const words = (s: string | undefined) => (s ? s.split(':').map((w) => parseInt(w, 16)) : []);
-  const h = words(head);
-  const t = words(tail);
-  if (text.includes('::') ? h.length + t.length > 7 : h.length !== 8) return undefined;
-  const all = [...h, ...new Array(8 - h.length - t.length).fill(0), ...t];
-  if (all.some((w) => Number.isNaN(w) || w > 0xffff)) return undefined;
-  return all.flatMap((w) => [w >> 8, w & 0xff]);
+  return ipInBlock(block, ip);
 }
 
 // Compiled matchers, shared by every decision: the same few patterns are tested against many

@@ -76,6 +76,8 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
     }
   }
 
+  reportDeadEdges(byEnds, report);
+
   const externalKeys = new Map<string, ExternalServiceModel>();
   for (const svc of mesh.externalServices) {
     validateExternalService(svc, namespaces, workloads, report);
@@ -105,6 +107,34 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   }
 
   return issues;
+}
+
+/**
+ * A limited edge next to an unlimited one from the same source to the same workload never decides
+ * anything: Istio ORs the rules of an ALLOW policy, so the unlimited rule admits every request the
+ * limited one would. Emitting both misleads a reviewer into reading the limits as the policy.
+ * Only groups of edges with equal ends are looked at: no pair of unrelated edges is compared.
+ */
+function reportDeadEdges(byEnds: Map<string, EdgeModel | Map<string, EdgeModel>>, report: Report): void {
+  for (const [ends, group] of byEnds) {
+    if (!(group instanceof Map) || ends === '') continue;
+    const edges = [...group.values()];
+    const unlimited = new Map<string | undefined, EdgeModel>();
+    for (const edge of edges) {
+      if (!edge.methods && !edge.paths && !edge.ports && !unlimited.has(trustDomainOf(edge))) unlimited.set(trustDomainOf(edge), edge);
+    }
+    if (unlimited.size === 0) continue;
+    for (const edge of edges) {
+      const wide = unlimited.get(trustDomainOf(edge));
+      if (wide === undefined || wide === edge) continue;
+      report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${wide.origin} has no limits and already admits every request from the same source, ` +
+        'so these limits never decide anything. Remove this edge, or limit the other one');
+    }
+  }
+}
+
+function trustDomainOf(edge: EdgeModel): string | undefined {
+  return edge.from.kind === 'workload' || edge.from.kind === 'serviceAccount' ? edge.from.trustDomain : undefined;
 }
 
 const edgeKey = (edge: EdgeModel) => JSON.stringify([edge.from, edge.to, edge.methods ?? [], edge.paths ?? [], edge.ports ?? []]);
@@ -252,7 +282,8 @@ function validateEdge(
   const from = edge.from;
   // A source that is a declared workload was checked with it; any other source is checked once
   // per distinct value (sources repeat across thousands of edges).
-  const source = from.kind === 'workload' ? workloads.get(`${from.namespace}/${from.name}`) : undefined;
+  const foreign = from.kind === 'workload' && from.trustDomain !== undefined && from.trustDomain !== mesh.trustDomain;
+  const source = from.kind === 'workload' && !foreign ? workloads.get(`${from.namespace}/${from.name}`) : undefined;
   if (from.kind === 'workload' && source) {
     if (source.workload.serviceAccount !== from.serviceAccount) {
       report(edge.origin, `source ${from.namespace}/${from.name} names service account "${from.serviceAccount}" but the workload runs as "${source.workload.serviceAccount}"`);
@@ -262,7 +293,7 @@ function validateEdge(
     report(edge.origin, memo('source namespace', from.namespace, checkDnsLabel));
     report(edge.origin, memo('source service account', from.serviceAccount, checkDnsSubdomain));
     if (from.trustDomain !== undefined) report(edge.origin, checkTrustDomain(from.trustDomain));
-    if (from.kind === 'workload' && namespaces.has(from.namespace)) {
+    if (from.kind === 'workload' && !foreign && namespaces.has(from.namespace)) {
       report(edge.origin, `source workload ${from.namespace}/${from.name} is not declared in namespace ${from.namespace}; add it with addWorkload() or use Peer.serviceAccount()`);
     }
   } else if (from.kind === 'namespace') {

@@ -118,17 +118,8 @@ export function checkPath(path: string): string | undefined {
     'Use a prefix ("/api/*"), a suffix ("*.json"), or a template ("/api/{*}/items")';
 }
 
-/** Source addresses for plaintext ports: an IPv4/IPv6 address or CIDR. */
-export function checkIpBlock(value: string): string | undefined {
-  const [ip, bits, extra] = String(value).split('/');
-  const v4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/.test(ip);
-  const v6 = !v4 && /^[0-9a-fA-F:]+$/.test(ip) && ip.includes(':');
-  const max = v4 ? 32 : 128;
-  if (extra !== undefined || (!v4 && !v6) || (bits !== undefined && !(/^\d+$/.test(bits) && Number(bits) <= max))) {
-    return `ip block ${show(value)} is not an IP address or CIDR (for example "10.0.0.0/16")`;
-  }
-  return undefined;
-}
+/** Source addresses for plaintext ports: an IPv4/IPv6 address or CIDR, parsed by Node's `net`. */
+export { checkIpBlock } from './ip';
 
 /** A host name for a ServiceEntry with DNS resolution: a fully qualified name without wildcards. */
 export function checkExternalHost(host: string): string | undefined {

@@ -142,7 +142,12 @@ function normalize(raw: {
     keys.add(key);
     edges.push(edge);
   }
-  return { namespaces: namespaces.map((n) => ({ name: n.name, permissive: n.permissive, dryRun: n.dryRun, deny: n.deny })), workloads, edges };
+  // A limited edge next to an unlimited one from the same source to the same workload is a dead
+  // rule, refused by the compiler: keep the unlimited one.
+  const ends = (e: EdgeSpec) => JSON.stringify([e.from.kind === 'workload' ? workloads[e.from.index] : e.from, e.to]);
+  const unlimited = new Set(edges.filter((e) => !e.methods && !e.paths && !e.ports).map(ends));
+  const live = edges.filter((e) => (!e.methods && !e.paths && !e.ports) || !unlimited.has(ends(e)));
+  return { namespaces: namespaces.map((n) => ({ name: n.name, permissive: n.permissive, dryRun: n.dryRun, deny: n.deny })), workloads, edges: live };
 }
 
 // ---------------------------------------------------------------------------------------------
