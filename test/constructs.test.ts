@@ -133,10 +133,10 @@ describe('Workload', () => {
     expect(api.node.children).toHaveLength(0);
     expect(edge).not.toBeInstanceOf(AllowEdge);
     expect(edge).toMatchObject({ from: web, to: api, methods: ['GET'], declaredBy: 'shop/api/from-shop.web-c7139625' });
-    expect(web.allowTo(api).declaredBy).toBe('shop/api/from-shop.web');
+    expect(web.allowTo(api, { methods: ['POST'] }).declaredBy).toBe('shop/api/from-shop.web-501e027c');
     const policy = find(Testing.synth(ns) as any, 'AuthorizationPolicy', 'shop', 'api-allow');
-    expect(policy.spec.rules.map((r: any) => r.to?.[0].operation.methods)).toEqual([['GET'], undefined]);
-    expect(JSON.parse(policy.metadata.annotations!['zero-trust.dev/declared-by'])).toEqual(['shop/api/from-shop.web-c7139625', 'shop/api/from-shop.web']);
+    expect(policy.spec.rules.map((r: any) => r.to?.[0].operation.methods)).toEqual([['GET'], ['POST']]);
+    expect(JSON.parse(policy.metadata.annotations!['zero-trust.dev/declared-by'])).toEqual(['shop/api/from-shop.web-c7139625', 'shop/api/from-shop.web-501e027c']);
   });
   it('lists every edge toward a workload, however declared, for checks of your own', () => {
     const app = Testing.app();
