@@ -28,3 +28,7 @@ export type { GraphDiagram } from './render-graph';
 export { DEFAULT_MARKDOWN_BUDGET, diffDiagram, GITHUB_COMMENT_LIMIT, renderDiff, summarizeDiff } from './render-diff';
 export type { DiffRenderOptions } from './render-diff';
 export { MERMAID_LIMITS } from './mermaid';
+export { FLOW_LABELS, mergeFlows, parsePrometheusAnswer, PrometheusFormatError } from './prometheus';
+export type { ObservedFlow } from './prometheus';
+export { learnFromTraffic, renderLearn } from './learn';
+export type { LearnedFlow, LearnReport, PlaintextPort } from './learn';

@@ -19,6 +19,7 @@ export const EXIT_ERROR = 2;
 export function errorLine(error: unknown): string {
   if (error instanceof CliError || error instanceof ConfigError || error instanceof UnknownWorkloadError || error instanceof GraphTooLargeError) return error.message;
   if (error instanceof Error && error.name === 'ZeroTrustValidationError') return error.message.split('\n').join(' ');
+  if (error instanceof Error && error.name === 'PrometheusFormatError') return error.message;
   const message = error instanceof Error ? error.message : String(error);
   return `unexpected error: ${message.split('\n')[0]} (set ZERO_TRUST_DEBUG=1 for details)`;
 }

@@ -8,6 +8,7 @@ import {
 } from '../analyzer';
 import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_WIDENED } from './errors';
 import { scaffold } from './init';
+import { registerLearn } from './learn';
 import { analysesOf, analysisOf, InputOptions, loadConfig, loadConfigAt } from './inputs';
 import { packageInfo } from './package-info';
 import { synthesize } from './synth';
@@ -165,6 +166,8 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
       const report = strictReadiness(analysisOf(loadConfig(options.dir, note(options)), options, note(options)));
       io.stdout(options.format === 'json' ? `${JSON.stringify(report, null, 2)}\n` : renderReadiness(report, options.format as 'text' | 'markdown'));
     });
+
+  registerLearn(program, { io, inputs, note });
 
   try {
     await program.parseAsync([...argv]);
