@@ -1,5 +1,5 @@
 import { App } from 'cdk8s';
-import { AllowEdge, Enforcement, ExternalMtlsService, MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../lib';
+import { AllowEdge, Dataplane, Enforcement, ExternalMtlsService, MtlsMode, Peer, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace } from '../lib';
 
 /**
  * The reference shop: a STRICT production namespace closed by default, a legacy namespace that is
@@ -11,6 +11,12 @@ import { AllowEdge, Enforcement, ExternalMtlsService, MtlsMode, ZeroTrustMesh, Z
  *   payment-service -> orders           GET, POST, PUT /api/v1/orders/*
  *   Prometheus      -> payment-service  plaintext port 9090
  *   payment-service -> api.external-service.com over mutual TLS
+ *
+ * and an ambient namespace, payments, whose policies ztunnel and a waypoint enforce:
+ *
+ *   production/payment-service -> payments/ledger  GET, POST /v1/charges, /v1/charges/* (layer 7: waypoint)
+ *   payments/ledger            -> payments/vault   TCP port 8200                         (layer 4: ztunnel)
+ *   ingress gateway            -> payments/checkout port 8080                           (layer 4: ztunnel)
  */
 export function buildShop(app: App): App {
   const mesh = new ZeroTrustMesh(app, 'mesh', {
@@ -42,6 +48,15 @@ export function buildShop(app: App): App {
   new ZeroTrustNamespace(app, 'legacy', {
     mesh, mtls: MtlsMode.PERMISSIVE, enforcement: Enforcement.DRY_RUN,
   });
+
+  // Ambient: the same kind of edges; the compiler splits them between ztunnel and the waypoint.
+  const payments = new ZeroTrustNamespace(app, 'payments', { mesh, mtls: MtlsMode.STRICT, dataplane: Dataplane.AMBIENT });
+  const ledger = payments.addWorkload('ledger', { ports: [WorkloadPort.http(8080)] });
+  const vault = payments.addWorkload('vault', { ports: [WorkloadPort.tcp(8200)] });
+  const checkout = payments.addWorkload('checkout', { ports: [WorkloadPort.http(8080)] });
+  ledger.allowFrom(payment, { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] });
+  vault.allowFrom(ledger, { ports: [8200] });
+  checkout.allowFrom(Peer.serviceAccount('istio-ingress', 'istio-ingressgateway'), { ports: [8080] });
 
   return app;
 }

@@ -13,6 +13,34 @@ export enum MtlsMode {
   DISABLE = 'DISABLE',
 }
 
+/** Who enforces a namespace's policies. */
+export enum Dataplane {
+  /** An Envoy sidecar in every pod enforces every policy (Istio's classic data plane). */
+  SIDECAR = 'SIDECAR',
+  /**
+   * Istio's ambient data plane: the node's ztunnel enforces layer-4 rules, and a waypoint proxy
+   * enforces edges with methods or paths. The namespace must carry `istio.io/dataplane-mode: ambient`.
+   */
+  AMBIENT = 'AMBIENT',
+}
+
+/** The waypoint of an ambient namespace: the proxy that enforces layer-7 limits. */
+export class Waypoint {
+  /**
+   * A waypoint named `name` (a Gateway of class istio-waypoint), emitted by the compiler when a
+   * workload of the namespace has an edge with methods or paths. Its pods run as service account
+   * `name`, the identity the workloads' ztunnel admits.
+   */
+  public static named(name: string): Waypoint { return new Waypoint(name); }
+  /** No waypoint: edges with methods or paths toward the namespace are refused. */
+  public static readonly NONE = new Waypoint(false);
+
+  private constructor(
+    /** The Gateway name, or false for none. */
+    public readonly name: string | false,
+  ) {}
+}
+
 /** Whether a namespace's AuthorizationPolicies are enforced or only logged (istio.io/dry-run). */
 export enum Enforcement {
   /** Policies allow and deny requests. */

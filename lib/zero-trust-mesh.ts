@@ -6,7 +6,7 @@ import { ValidationIssue, ZeroTrustValidationError } from './core/validate';
 import { checkDnsLabel, checkDnsSubdomain, checkTrustDomain, failEarly } from './core/values';
 import { checkInput, pathOf } from './options/check';
 import * as Options from './options/schemas';
-import { MtlsMode } from './types';
+import { Dataplane, MtlsMode } from './types';
 
 export interface ZeroTrustMeshProps {
   /**
@@ -29,6 +29,11 @@ export interface ZeroTrustMeshProps {
    * @default 'cluster.local'
    */
   readonly clusterDomain?: string;
+  /**
+   * The data plane of every namespace that does not choose one.
+   * @default Dataplane.SIDECAR
+   */
+  readonly dataplane?: Dataplane;
 }
 
 /** Anything that contributes to the mesh's intent model. */
@@ -73,6 +78,7 @@ export class ZeroTrustMesh extends Chart {
   public readonly rootNamespace: string;
   public readonly mtls: MtlsMode;
   public readonly clusterDomain: string;
+  public readonly dataplane: Dataplane;
 
   private readonly members: IMeshMember[] = [];
   /**
@@ -92,6 +98,7 @@ export class ZeroTrustMesh extends Chart {
     this.rootNamespace = props.rootNamespace ?? 'istio-system';
     this.mtls = props.mtls ?? MtlsMode.STRICT;
     this.clusterDomain = props.clusterDomain ?? 'cluster.local';
+    this.dataplane = props.dataplane ?? Dataplane.SIDECAR;
     failEarly(this.node.path,
       checkTrustDomain(this.trustDomain),
       checkDnsLabel('root namespace', this.rootNamespace),
@@ -147,6 +154,7 @@ export class ZeroTrustMesh extends Chart {
       rootNamespace: this.rootNamespace,
       clusterDomain: this.clusterDomain,
       mode: this.mtls,
+      ...(this.dataplane !== Dataplane.SIDECAR ? { dataplane: this.dataplane } : {}),
       origin: this.node.path,
       ...builder,
     };

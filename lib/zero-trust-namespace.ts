@@ -6,7 +6,7 @@ import type { IPeer } from './peer';
 import { brandPeer } from './options/brands';
 import { checkInput, pathOf } from './options/check';
 import * as Options from './options/schemas';
-import { Enforcement, MtlsMode } from './types';
+import { Dataplane, Enforcement, MtlsMode, Waypoint } from './types';
 import { Workload, WorkloadOptions } from './workload';
 import { foreignObjects, IMeshMember, MeshModelBuilder, useDictionaryChildren, ZeroTrustMesh } from './zero-trust-mesh';
 
@@ -44,6 +44,18 @@ export interface ZeroTrustNamespaceProps {
    * @default - none
    */
   readonly labels?: Record<string, string>;
+  /**
+   * Who enforces the namespace's policies: sidecars, or ztunnel and a waypoint (ambient). The same
+   * edges mean the same access in both; see "Ambient mode" in the README.
+   * @default - the mesh's dataplane
+   */
+  readonly dataplane?: Dataplane;
+  /**
+   * Ambient only: the waypoint that enforces edges with methods or paths. It is emitted only when
+   * such an edge exists.
+   * @default Waypoint.named('waypoint')
+   */
+  readonly waypoint?: Waypoint;
 }
 
 /**
@@ -82,6 +94,10 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   public readonly denyFromNamespaces: readonly string[];
   public readonly acceptPlaintextBypass: boolean;
   public readonly peerName: string;
+  /** The namespace's data plane (its own, or the mesh's). */
+  public readonly dataplane: Dataplane;
+  /** The namespace's waypoint (ambient only). */
+  public readonly waypoint: Waypoint;
 
   private readonly workloadList: Workload[] = [];
   private readonly namespaceLabels: Record<string, string>;
@@ -105,6 +121,13 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
     this.acceptPlaintextBypass = props.acceptPlaintextBypass ?? false;
     this.namespaceLabels = { ...(props.labels ?? {}) };
     this.peerName = `ns.${id}`;
+    this.dataplane = props.dataplane ?? props.mesh.dataplane;
+    this.waypoint = props.waypoint ?? Waypoint.named('waypoint');
+
+    if (this.waypoint.name !== false) failEarly(this.node.path, checkDnsLabel('waypoint name', this.waypoint.name));
+    if (props.waypoint !== undefined && this.dataplane !== Dataplane.AMBIENT) {
+      failEarly(this.node.path, 'waypoint is set but the namespace uses sidecars: only an ambient namespace (dataplane: Dataplane.AMBIENT) has a waypoint. Remove waypoint or make the namespace ambient');
+    }
 
     if (props.denyFromNamespaces !== undefined && props.denyFromNamespaces.length === 0) {
       failEarly(this.node.path, 'denyFromNamespaces is an empty list; omit it to deny no namespace');
@@ -155,6 +178,8 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
       denyFromNamespaces: this.denyFromNamespaces,
       acceptPlaintextBypass: this.acceptPlaintextBypass,
       labels: this.namespaceLabels,
+      ...(this.dataplane !== this.mesh.dataplane ? { dataplane: this.dataplane } : {}),
+      ...(this.dataplane === Dataplane.AMBIENT && this.waypoint.name !== 'waypoint' ? { waypoint: this.waypoint.name } : {}),
       origin: this.node.path,
       workloads: this.workloadList.map((w) => w._toModel()),
     });

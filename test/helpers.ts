@@ -10,8 +10,8 @@ export type Doc = { apiVersion: string; kind: string; metadata: { name: string; 
 
 /**
  * Synthesizes an app the way `cdk8s synth` does (App.synth to a folder) and reads the files back.
- * Every Istio object synthesized by any test is checked against the Istio 1.30.3 CRD schemas and
- * their CEL rules, as the API server would check it.
+ * Every Istio object (and every waypoint Gateway) synthesized by any test is checked against the
+ * Istio 1.30.3 and Gateway API 1.6.1 CRD schemas and their CEL rules, as the API server would check it.
  */
 export function synthFiles(build: (app: App) => void): Record<string, string> {
   const outdir = mkdtempSync(join(tmpdir(), 'zt-test-'));
@@ -21,9 +21,9 @@ export function synthFiles(build: (app: App) => void): Record<string, string> {
     app.synth();
     const files = Object.fromEntries(readdirSync(outdir).sort().map((f) => [f, readFileSync(join(outdir, f), 'utf8')]));
     const istio = Object.values(files).flatMap((text) => parseAllDocuments(text).map((d) => d.toJS() as Doc))
-      .filter((d) => d.apiVersion.endsWith('.istio.io/v1'));
+      .filter((d) => d.apiVersion.endsWith('.istio.io/v1') || d.apiVersion === 'gateway.networking.k8s.io/v1');
     const errors = validateIstioObjects(istio);
-    if (errors.length > 0) throw new Error(`synthesized objects violate the Istio 1.30.3 CRDs:\n${errors.join('\n')}`);
+    if (errors.length > 0) throw new Error(`synthesized objects violate the Istio 1.30.3 or Gateway API 1.6.1 CRDs:\n${errors.join('\n')}`);
     return files;
   } finally {
     rmSync(outdir, { recursive: true, force: true });

@@ -245,9 +245,10 @@ describe('CEL rules', () => {
     expect(rules.length).toBe(countRules(istioSchemas()));
     expect(rules.length).toBeGreaterThan(60);
     expect(rules.filter((r) => r.status === 'error')).toEqual([]);
-    // Istio 1.30.3 has no transition rules (oldSelf); if a bump adds some, they are skipped on
-    // create like the API server does, but look at them.
-    expect(rules.filter((r) => r.status === 'transition')).toEqual([]);
+    // Istio 1.30.3 has no transition rules (oldSelf); Gateway API 1.6.1 has one, skipped on create
+    // like the API server does. If a bump adds some, look at them.
+    expect(rules.filter((r) => r.status === 'transition').map((r) => `${r.kind} ${r.path}: ${r.rule}`))
+      .toEqual(['gateway.networking.k8s.io/v1/GatewayClass spec.controllerName: self == oldSelf']);
     expect(new Set(rules.map((r) => r.kind))).toEqual(new Set(Object.keys(istioSchemas())));
   });
 
@@ -322,8 +323,14 @@ describe('CEL rules', () => {
   it('refuses schema features it does not emulate instead of ignoring them', () => {
     const withFormat = { type: 'object', properties: { spec: { type: 'object', properties: { timeout: { type: 'string', format: 'duration' } } } } };
     expect(() => validateAgainstSchema({ apiVersion: 'test/v1', kind: 'Custom', metadata: meta('x'), spec: {} }, withFormat)).toThrow('format "duration" is not emulated');
-    const withDefault = { type: 'object', properties: { spec: { type: 'object', properties: { mode: { type: 'string', default: 'STRICT' } } } } };
-    expect(() => validateAgainstSchema({ apiVersion: 'test/v1', kind: 'Custom', metadata: meta('x'), spec: {} }, withDefault)).toThrow('is not emulated');
+    const embedded = { type: 'object', properties: { spec: { type: 'object', 'x-kubernetes-embedded-resource': true } } };
+    expect(() => validateAgainstSchema({ apiVersion: 'test/v1', kind: 'Custom', metadata: meta('y'), spec: {} }, embedded)).toThrow('is not emulated');
+  });
+
+  it('applies schema defaults before validating, as the API server does (Gateway API uses them)', () => {
+    const withDefault = { type: 'object', properties: { spec: { type: 'object', properties: { mode: { type: 'string', default: 'LOOSE', enum: ['STRICT'] } } } } };
+    expect(validateAgainstSchema({ apiVersion: 'test/v1', kind: 'Custom', metadata: meta('x'), spec: {} }, withDefault).join('\n')).toContain('spec.mode: Unsupported value: "LOOSE"');
+    expect(validateAgainstSchema({ apiVersion: 'test/v1', kind: 'Custom', metadata: meta('x'), spec: { mode: 'STRICT' } }, withDefault)).toEqual([]);
   });
 
   it('status keeps unknown fields (x-kubernetes-preserve-unknown-fields) and checks int-or-string', () => {
@@ -340,5 +347,23 @@ describe('CEL rules', () => {
     ]);
     // the transition rule (oldSelf) is skipped: it only runs on update
     expect(errors.join('\n')).not.toContain('immutable');
+  });
+});
+
+describe('Gateway API v1.6.1 (waypoints of ambient namespaces)', () => {
+  const waypoint = (spec: unknown) => ({ apiVersion: 'gateway.networking.k8s.io/v1', kind: 'Gateway', metadata: { name: 'waypoint', namespace: 'payments', labels: { 'istio.io/waypoint-for': 'service' } }, spec });
+
+  it('accepts the waypoint the compiler emits', () => {
+    expect(validateIstioObject(waypoint({ gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] }))).toEqual([]);
+  });
+
+  it('refuses what the Gateway CRD refuses, with its messages', () => {
+    expectErrors(waypoint({ listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] }), 'spec.gatewayClassName: Required value');
+    expectErrors(waypoint({ gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 70000, protocol: 'HBONE' }] }), 'spec.listeners[0].port');
+    expectErrors(waypoint({ gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }, { name: 'mesh', port: 15009, protocol: 'HBONE' }] }), 'spec.listeners');
+  });
+
+  it('refuses an AuthorizationPolicy with both a selector and targetRefs (Istio\'s CEL rule)', () => {
+    expectErrors(authorizationPolicy({ selector: { matchLabels: { app: 'web' } }, targetRefs: [{ group: '', kind: 'Service', name: 'web' }] }), 'targetRef');
   });
 });

@@ -9,12 +9,13 @@ const P = (sa: string) => `cluster.local/ns/production/sa/${sa}`;
 
 describe('reference shop app', () => {
   it('synthesizes one file per namespace and one for the mesh', () => {
-    expect(Object.keys(files)).toEqual(['legacy.k8s.yaml', 'mesh.k8s.yaml', 'production.k8s.yaml']);
+    expect(Object.keys(files)).toEqual(['legacy.k8s.yaml', 'mesh.k8s.yaml', 'payments.k8s.yaml', 'production.k8s.yaml']);
   });
 
-  it('is valid against the Istio 1.30.3 CRD schemas and CEL rules, all four kinds', () => {
+  it('is valid against the Istio 1.30.3 and Gateway API 1.6.1 CRD schemas and CEL rules, all five kinds', () => {
     expect(validateIstioObjects(docs)).toEqual([]);
     expect([...new Set(docs.map((d) => `${d.apiVersion}/${d.kind}`))].sort()).toEqual([
+      'gateway.networking.k8s.io/v1/Gateway',
       'networking.istio.io/v1/DestinationRule', 'networking.istio.io/v1/ServiceEntry',
       'security.istio.io/v1/AuthorizationPolicy', 'security.istio.io/v1/PeerAuthentication',
     ]);
@@ -114,5 +115,63 @@ describe('reference shop app', () => {
       walk(doc.spec, `${doc.kind}/${doc.metadata.name}.spec`);
       for (const rule of doc.kind === 'AuthorizationPolicy' ? doc.spec.rules ?? [] : []) expect(rule.from, `${doc.metadata.name}: rule without from`).toBeDefined();
     }
+  });
+
+  describe('payments: an ambient namespace', () => {
+    const PAY = (sa: string) => `cluster.local/ns/payments/sa/${sa}`;
+
+    it('keeps default deny at ztunnel: STRICT, allow-nothing without selector', () => {
+      expect(find(docs, 'PeerAuthentication', 'payments', 'default').spec).toEqual({ mtls: { mode: 'STRICT' } });
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'allow-nothing').spec).toEqual({});
+    });
+
+    it('enforces the layer-4 edges at ztunnel with selector policies without HTTP fields', () => {
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'vault-allow').spec).toEqual({
+        action: 'ALLOW', selector: { matchLabels: { app: 'vault' } },
+        rules: [{ from: [{ source: { principals: [PAY('ledger')] } }], to: [{ operation: { ports: ['8200'] } }] }],
+      });
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'checkout-allow').spec.rules).toEqual([
+        { from: [{ source: { principals: ['cluster.local/ns/istio-ingress/sa/istio-ingressgateway'] } }], to: [{ operation: { ports: ['8080'] } }] },
+      ]);
+    });
+
+    it('enforces the layer-7 edge at the waypoint, bound to the Service with targetRefs', () => {
+      const spec = find(docs, 'AuthorizationPolicy', 'payments', 'ledger-waypoint-allow').spec;
+      expect(spec.selector).toBeUndefined();
+      expect(spec.targetRefs).toEqual([{ group: '', kind: 'Service', name: 'ledger' }]);
+      expect(spec.rules).toEqual([{
+        from: [{ source: { principals: [P('payment-service')] } }],
+        to: [{ operation: { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] } }],
+      }]);
+    });
+
+    it('lets ledger\'s ztunnel admit only the waypoint, so nothing bypasses it', () => {
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'ledger-allow').spec).toEqual({
+        action: 'ALLOW', selector: { matchLabels: { app: 'ledger' } }, rules: [{ from: [{ source: { principals: [PAY('waypoint')] } }] }],
+      });
+    });
+
+    it('emits the waypoint, closed by default, and a default deny for every waypoint in the root namespace', () => {
+      const gateway = find(docs, 'Gateway', 'payments', 'waypoint');
+      expect(gateway.apiVersion).toBe('gateway.networking.k8s.io/v1');
+      expect(gateway.metadata.labels).toEqual({ 'istio.io/waypoint-for': 'service' });
+      expect(gateway.spec).toEqual({ gatewayClassName: 'istio-waypoint', listeners: [{ name: 'mesh', port: 15008, protocol: 'HBONE' }] });
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'waypoint-allow-nothing').spec).toEqual({
+        action: 'ALLOW', targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'waypoint' }],
+      });
+      expect(find(docs, 'AuthorizationPolicy', 'istio-system', 'waypoint-allow-nothing').spec).toEqual({
+        action: 'ALLOW', targetRefs: [{ group: 'gateway.networking.k8s.io', kind: 'GatewayClass', name: 'istio-waypoint' }],
+      });
+    });
+
+    it('says which labels the Namespace and Service owners must set', () => {
+      const annotations = find(docs, 'PeerAuthentication', 'payments', 'default').metadata.annotations!;
+      expect(annotations['zero-trust.dev/dataplane']).toBe('AMBIENT');
+      expect(JSON.parse(annotations['zero-trust.dev/required-labels'])).toEqual({
+        'Namespace/payments': { 'istio.io/dataplane-mode': 'ambient' },
+        'Service/payments/ledger': { 'istio.io/ingress-use-waypoint': 'true', 'istio.io/use-waypoint': 'waypoint' },
+      });
+      expect(docs.filter((d) => d.kind === 'Namespace' || d.kind === 'Service')).toEqual([]);
+    });
   });
 });

@@ -5,7 +5,8 @@
 import type { Prepared } from './analysis';
 import { actionOf, evaluateRule, list, RbacContext, targetRefsOf } from './authorization';
 import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
-import { ACTION_ORDER, chainOf, connect, PolicyRef, ref } from './decide';
+import { ambientState, boundToWaypoint, evaluateZtunnelRule, takesWaypoint, waypointIdentity } from './ambient';
+import { ACTION_ORDER, chainOf, connect, Enforcer, PolicyRef, ref } from './decide';
 import type { WorkloadInfo } from './inventory';
 import type { ResolvedClient } from './request';
 
@@ -54,21 +55,42 @@ export function accessOnPorts(p: Prepared, client: ResolvedClient, destination: 
 type Scope = Omit<Access, 'port' | 'dryRunOnly'>;
 
 function scope(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, port: number | 'other', policies: IstioObject[], enforceDryRun: boolean): Scope | undefined {
+  const ambient = ambientState(p, destination);
+  if (ambient === 'UNKNOWN') {
+    // Whether the namespace is ambient is not known: the access may or may not exist.
+    return { transport: 'mTLS', grants: 'any', except: [], undecided: [`${destination.namespace} was compiled for ambient; the inventory does not say whether it is`], via: [] };
+  }
   const mtls = p.mtlsOf(destination.namespace, destination.name === '*' ? undefined : destination);
-  const mode = mtls.modeFor(port === 'other' ? undefined : port);
+  const resolved = mtls.modeFor(port === 'other' ? undefined : port);
+  // ztunnel has no DISABLE: it accepts plaintext on such a port like PERMISSIVE.
+  const mode = ambient === 'AMBIENT' && resolved.mode === 'DISABLE' ? { ...resolved, mode: 'PERMISSIVE' as const } : resolved;
   const connection = connect(p, client, destination, port, mode);
-  if (connection.accepted === 'no' && !mode.ambiguous) return undefined;
   const undecided: string[] = [];
   if (mode.ambiguous) undecided.push(`PeerAuthentications ${mode.ambiguous.join(', ')} compete without creationTimestamp`);
-  if (connection.accepted === 'maybe') undecided.push(`non-Istio TLS (${connection.how}) toward a ${mode.mode} port`);
+  const clientId = connection.transport === 'mTLS' && 'spiffeId' in client && client.spiffeId ? client.spiffeId : undefined;
+  const base = { port, trustDomains: p.trustDomains, policyNamespace: destination.namespace };
 
-  const ctx: RbacContext = {
-    ...(connection.transport === 'mTLS' && 'spiffeId' in client && client.spiffeId ? { spiffeId: client.spiffeId } : {}),
-    port,
-    chain: chainOf(destination, port),
-    trustDomains: p.trustDomains,
-    policyNamespace: destination.namespace,
-  };
+  if (ambient === 'AMBIENT' && takesWaypoint(destination, connection.transport, false)) {
+    // Two hops: the waypoint decides on the client; the destination's ztunnel must admit the waypoint.
+    const atWaypoint = grantsAt({ ...base, ...(clientId ? { spiffeId: clientId } : {}), chain: chainOf(destination, port) },
+      policies.filter((x) => boundToWaypoint(x, destination, p.analysis.inventory.rootNamespace)), enforceDryRun, 'waypoint');
+    if (!atWaypoint) return undefined;
+    const atZtunnel = grantsAt({ ...base, spiffeId: waypointIdentity(p, destination), chain: 'TCP' }, policies, enforceDryRun, 'ztunnel');
+    if (!atZtunnel) return undefined;
+    return { transport: connection.transport, ...atWaypoint, undecided: [...new Set([...undecided, ...atWaypoint.undecided, ...atZtunnel.undecided])].sort(compare) };
+  }
+  if (connection.accepted === 'no' && !mode.ambiguous) return undefined;
+  if (connection.accepted === 'maybe') undecided.push(`non-Istio TLS (${connection.how}) toward a ${mode.mode} port`);
+  const ctx: RbacContext = { ...base, ...(clientId ? { spiffeId: clientId } : {}), chain: ambient === 'AMBIENT' ? 'TCP' : chainOf(destination, port) };
+  const enforcer = ambient === 'AMBIENT' ? 'ztunnel' : 'sidecar';
+  const found = grantsAt(ctx, policies, enforceDryRun, enforcer, destination.dataplane === 'SIDECAR');
+  if (!found) return undefined;
+  return { transport: connection.transport, ...found, undecided: [...new Set([...undecided, ...found.undecided])].sort(compare) };
+}
+
+/** What the policies admit at one enforcement point, for a connection described by `ctx`. */
+function grantsAt(ctx: RbacContext, policies: IstioObject[], enforceDryRun: boolean, enforcer: Enforcer, noWaypoint = false): Omit<Scope, 'transport'> | undefined {
+  const undecided: string[] = [];
   let allowPolicies = 0;
   let any = false;
   const grants: Grant[] = [];
@@ -76,21 +98,24 @@ function scope(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, p
   const via: PolicyRef[] = [];
   const allowUndecided: string[] = [];
   let fullyDenied = false;
+  const evaluate = enforcer === 'ztunnel' ? evaluateZtunnelRule : evaluateRule;
   for (const policy of policies) {
     const action = actionOf(policy);
-    const enforced = !(isDryRun(policy) && (action === 'ALLOW' || action === 'DENY')) || enforceDryRun;
+    const dryRun = isDryRun(policy) && (action === 'ALLOW' || action === 'DENY');
+    const enforced = !dryRun || enforceDryRun;
     if (!enforced || action === 'AUDIT' || !ACTION_ORDER.includes(action)) continue;
     const targets = targetRefsOf(policy);
-    if (targets.length > 0) {
-      if (!targets.every((t) => t.kind === 'Gateway')) undecided.push(`${objectId(policy)} has targetRefs (waypoints are not modelled)`);
+    if (enforcer === 'ztunnel' && (targets.length > 0 || action === 'CUSTOM' || dryRun)) continue; // see ambient.ts
+    if (enforcer === 'sidecar' && targets.length > 0) {
+      if (!noWaypoint && !targets.every((t) => t.kind === 'Gateway' || t.kind === 'GatewayClass')) undecided.push(`${objectId(policy)} has targetRefs (a waypoint may be in front)`);
       continue;
     }
     const rules = list(policy.spec.rules);
     if (action === 'ALLOW') allowPolicies++;
     rules.forEach((rule, index) => {
       const c = { ...ctx, policyNamespace: policy.namespace };
-      if (evaluateRule(rule, action, c).result === 'no') return;
-      const rest = evaluateRule(withoutL7(rule), action, c).result;
+      if (evaluate(rule, action, c).result === 'no') return;
+      const rest = evaluate(withoutL7(rule), action, c).result;
       const owner = declaredBy(policy)?.[index];
       const ruleRef: PolicyRef = { ...ref(policy), rule: index, ...(owner !== undefined ? { declaredBy: owner } : {}) };
       if (rest === 'maybe' || action === 'CUSTOM') {
@@ -99,8 +124,9 @@ function scope(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, p
       }
       // The rule matches whatever the method, path and host: each `to` entry it has is one grant.
       const ops = list(rule.to).map((t: any) => t?.operation ?? {})
-        .filter((op: any) => evaluateRule({ to: [{ operation: stripL7(op) }] }, action, c).result === 'yes')
+        .filter((op: any) => evaluate({ to: [{ operation: stripL7(op) }] }, action, c).result === 'yes' || (enforcer === 'ztunnel' && Object.keys(stripL7(op)).length === 0))
         .map(l7Of);
+      // ztunnel and TCP chains see no method, path or host: a matching rule admits (or denies) everything.
       const all = ops.length === 0 || ops.some((g: Grant) => Object.keys(g).length === 0) || ctx.chain === 'TCP';
       if (action === 'DENY') {
         if (all) fullyDenied = true;
@@ -117,7 +143,6 @@ function scope(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, p
   const open = allowPolicies === 0 || any;
   if (!open && grants.length === 0 && allowUndecided.length === 0) return undefined;
   return {
-    transport: connection.transport,
     grants: open ? 'any' : uniqueGrants(grants),
     except: uniqueGrants(except),
     undecided: [...new Set([...undecided, ...(open ? [] : allowUndecided)])].sort(compare),

@@ -109,6 +109,9 @@ function collect(value: unknown, file: string, document: number, objects: IstioO
   }
   const kind = obj.kind as string;
   const group = typeof obj.apiVersion === 'string' ? obj.apiVersion.split('/')[0] : '';
+  // A waypoint: what it enforces is bound to it by targetRefs, and which Services use it and the
+  // identity its pods run as come from the inventory (ambient.ts), so it needs no note.
+  if (kind === 'Gateway' && group === 'gateway.networking.k8s.io' && obj.spec?.gatewayClassName === 'istio-waypoint') return;
   if (!(ANALYZED_KINDS as readonly string[]).includes(kind) || ISTIO_GROUPS[kind as AnalyzedKind] !== group) {
     notes.push(`${file}: ${kind ?? 'an object without kind'} (${obj.apiVersion ?? 'no apiVersion'}) is not analyzed; skipped`);
     return;

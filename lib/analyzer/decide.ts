@@ -7,6 +7,7 @@
 // Anything the YAML cannot settle (CUSTOM providers, unmodelled `when` keys, targetRefs, request
 // attributes not given) makes the verdict UNDECIDED, never a guess.
 import { Analysis, prepare, Prepared } from './analysis';
+import { ambientState, decideAmbientOnPort, evaluateZtunnelRule } from './ambient';
 import { actionOf, evaluateRule, list, RbacContext, targetRefsOf } from './authorization';
 import { clientTlsOverride } from './client-tls';
 import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
@@ -85,6 +86,26 @@ export interface Decision {
   readonly dryRun?: { readonly verdict: Verdict; readonly summary: string; readonly decidedBy: readonly PolicyRef[] };
   /** Set when the request named no port and the verdict differs between ports. */
   readonly byPort?: readonly PortDecision[];
+  /**
+   * Ambient destinations: the proxies on the path (client -> ztunnel -> [waypoint -> ztunnel] ->
+   * pod), each with the identity it sees and its own verdict, in path order.
+   */
+  readonly hops?: readonly Hop[];
+  /** Ambient destinations: the proxy whose verdict decided ("waypoint payments/waypoint", "ztunnel"). */
+  readonly decidedAt?: string;
+}
+
+/** One enforcement point on an ambient path. */
+export interface Hop {
+  /** "waypoint <ns>/<name>" or "ztunnel". */
+  readonly proxy: string;
+  /** The peer identity the proxy sees (a SPIFFE ID), or "none (plaintext)". */
+  readonly identity: string;
+  readonly verdict: Verdict;
+  readonly summary: string;
+  readonly decidedBy: readonly PolicyRef[];
+  readonly trace: readonly PolicyTrace[];
+  readonly undecided: readonly string[];
 }
 
 /**
@@ -145,6 +166,8 @@ export const ACTION_ORDER = ['CUSTOM', 'AUDIT', 'DENY', 'ALLOW'];
 function decideOnPort(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, request: AnalyzerRequest, port: number | 'other'): Decision {
   const to = destination.name === '*' ? `${destination.namespace}/*` : `${destination.namespace}/${destination.name}`;
   const base = { from: client.label, to, port };
+  const ambient = ambientState(p, destination);
+  if (ambient !== 'SIDECAR') return decideAmbientOnPort(p, client, destination, request, port, ambient);
   if (!destination.sidecar) {
     return { ...base, verdict: 'ALLOWED', summary: `${to} has no sidecar: Istio enforces no policy on it`, decidedBy: [], trace: [], undecided: [] };
   }
@@ -190,10 +213,11 @@ function decideOnPort(p: Prepared, client: ResolvedClient, destination: Workload
   };
   const policies = applicablePolicies(p, destination)
     .sort((a, b) => ACTION_ORDER.indexOf(actionOf(a)) - ACTION_ORDER.indexOf(actionOf(b)) || compare(objectId(a), objectId(b)));
-  const enforced = authorize(policies, ctx, to, false);
+  const noWaypoint = destination.dataplane === 'SIDECAR';
+  const enforced = authorize(policies, ctx, to, false, 'sidecar', noWaypoint);
   const result: Decision = { ...base, chain, connection, ...finish(enforced, undecided) };
   if (policies.some((policy) => isDryRun(policy))) {
-    const shadow = finish(authorize(policies, ctx, to, true), undecided);
+    const shadow = finish(authorize(policies, ctx, to, true, 'sidecar', noWaypoint), undecided);
     if (shadow.verdict !== result.verdict) return { ...result, dryRun: { verdict: shadow.verdict, summary: shadow.summary, decidedBy: shadow.decidedBy } };
   }
   return result;
@@ -244,7 +268,7 @@ export function connect(p: Prepared, client: ResolvedClient, destination: Worklo
   return { transport, how, ...modeInfo, accepted };
 }
 
-interface AuthzOutcome {
+export interface AuthzOutcome {
   readonly trace: PolicyTrace[];
   readonly denied: PolicyRef[];
   readonly allowed: PolicyRef[];
@@ -256,7 +280,13 @@ interface AuthzOutcome {
   readonly to: string;
 }
 
-function authorize(policies: IstioObject[], ctx: RbacContext, to: string, enforceDryRun: boolean): AuthzOutcome {
+/**
+ * Which proxy evaluates the policies: a sidecar (the classic data plane), ztunnel (ambient, layer 4
+ * only; see ambient.ts) or a waypoint (an Envoy like a sidecar, for the policies bound to it).
+ */
+export type Enforcer = 'sidecar' | 'ztunnel' | 'waypoint';
+
+export function authorize(policies: IstioObject[], ctx: RbacContext, to: string, enforceDryRun: boolean, enforcer: Enforcer = 'sidecar', noWaypoint = false): AuthzOutcome {
   const out: AuthzOutcome = { trace: [], denied: [], allowed: [], allowPolicies: [], dryRunAllows: 0, allowMaybe: [], undecided: [], to };
   for (const policy of policies) {
     const action = actionOf(policy);
@@ -266,12 +296,25 @@ function authorize(policies: IstioObject[], ctx: RbacContext, to: string, enforc
     const trace = (effect: PolicyTrace['effect'], note?: string, rules: RuleTrace[] = []) => out.trace.push({ policy: policyRef, effect, ...(note ? { note } : {}), rules });
 
     const targets = targetRefsOf(policy);
-    if (targets.length > 0) {
-      // Sidecars ignore policies with targetRefs; Gateway targets bind to gateway pods only, but a
-      // Service, ServiceEntry or waypoint GatewayClass target binds to a waypoint the YAML may put in the path.
+    if (enforcer === 'ztunnel') {
+      // pilot's ambient translator: targetRefs are for waypoints, CUSTOM is unsupported, and a
+      // dry-run policy is not sent to ztunnel unless AMBIENT_ENABLE_DRY_RUN_AUTHORIZATION_POLICY is set.
+      const skip = targets.length > 0 ? 'has targetRefs: for a waypoint, ztunnel ignores it'
+        : action !== 'ALLOW' && action !== 'DENY' ? `ztunnel does not support ${action}: not enforced`
+          : dryRun ? 'dry-run: ztunnel ignores it (without Istio 1.29 and its feature flag)' : undefined;
+      if (skip) {
+        trace('ignored', skip);
+        continue;
+      }
+    }
+    if (targets.length > 0 && enforcer === 'sidecar') {
+      // Sidecars ignore policies with targetRefs; Gateway and GatewayClass targets bind to gateway
+      // and waypoint pods only, but a Service or ServiceEntry target binds to a waypoint the YAML may put in the path.
       const named = targets.map((t) => `${t.kind}/${t.name}`).join(', ');
-      if (targets.every((t) => t.kind === 'Gateway')) {
-        trace('ignored', `targets ${named}: applies to gateway pods, never to a sidecar`);
+      if (targets.every((t) => t.kind === 'Gateway' || t.kind === 'GatewayClass')) {
+        trace('ignored', `targets ${named}: applies to gateway and waypoint pods, never to a sidecar`);
+      } else if (noWaypoint) {
+        trace('ignored', `targets ${named}: the inventory says ${to} has a sidecar and no waypoint in front of it`);
       } else {
         trace('depends', `targets ${named}: a sidecar ignores it, a waypoint in front of ${to} would enforce it`);
         if (enforced) out.undecided.push(`${objectId(policy)} (${action}) targets ${named}: the analyzer does not model waypoints`);
@@ -296,7 +339,7 @@ function authorize(policies: IstioObject[], ctx: RbacContext, to: string, enforc
     }
     const owners = declaredBy(policy);
     const results = rules.map((rule, index): RuleTrace => {
-      const r = evaluateRule(rule, action, { ...ctx, policyNamespace: policy.namespace });
+      const r = (enforcer === 'ztunnel' ? evaluateZtunnelRule : evaluateRule)(rule, action, { ...ctx, policyNamespace: policy.namespace });
       return { index, result: r.result, detail: r.detail, ...(owners?.[index] !== undefined ? { declaredBy: owners[index] } : {}) };
     });
     const overall = triOr(results.map((r) => r.result));
@@ -323,7 +366,7 @@ function authorize(policies: IstioObject[], ctx: RbacContext, to: string, enforc
   return out;
 }
 
-function finish(o: AuthzOutcome, connectionUndecided: string[]): Pick<Decision, 'verdict' | 'summary' | 'decidedBy' | 'trace' | 'undecided'> {
+export function finish(o: AuthzOutcome, connectionUndecided: string[]): Pick<Decision, 'verdict' | 'summary' | 'decidedBy' | 'trace' | 'undecided'> {
   const common = { trace: o.trace };
   if (o.denied.length > 0) {
     return { ...common, verdict: 'DENIED', summary: `denied by ${describe(o.denied[0])} (DENY)`, decidedBy: o.denied, undecided: [] };

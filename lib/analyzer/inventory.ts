@@ -5,6 +5,8 @@
 // listed in `notes`).
 import { parse } from 'yaml';
 import type { MeshModel, PortProtocol } from '../core/model';
+import { dataplaneOf, hasL7Limits, waypointOf } from '../core/semantics';
+import { DATAPLANE_ANNOTATION, REQUIRED_LABELS_ANNOTATION, USE_WAYPOINT_LABEL } from '../core/annotations';
 import { compare, ConfigError, IstioConfig, IstioObject } from './config';
 
 export interface InventoryPort {
@@ -24,6 +26,19 @@ export interface WorkloadInfo {
   readonly ports: readonly InventoryPort[];
   /** Names of the Kubernetes Services in front of it (DestinationRule hosts). */
   readonly services: readonly string[];
+  /**
+   * Who enforces its inbound policies: its sidecar, or (AMBIENT: its namespace carries
+   * istio.io/dataplane-mode=ambient) the node's ztunnel and, when `waypoint` is set, a waypoint.
+   * Absent: not known; the workload is taken to have a sidecar unless the configuration says its
+   * namespace was compiled for ambient, and then ambient questions are UNDECIDED.
+   */
+  readonly dataplane?: 'SIDECAR' | 'AMBIENT';
+  /**
+   * Ambient only: the waypoint (a Gateway in the workload's namespace, whose pods run as a service
+   * account of the same name) its Services use (istio.io/use-waypoint, and
+   * istio.io/ingress-use-waypoint for ingress gateways).
+   */
+  readonly waypoint?: string;
 }
 
 export interface Inventory {
@@ -42,17 +57,28 @@ export interface Inventory {
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
 export const DEFAULT_ROOT_NAMESPACE = 'istio-system';
 
-/** The workloads declared in the construct tree (`ZeroTrustMesh.toModel()`), all with sidecars. */
+/**
+ * The workloads declared in the construct tree (`ZeroTrustMesh.toModel()`), all in the mesh, with
+ * their namespace's data plane and, for ambient workloads behind a waypoint, its name: the labels
+ * the compiler asks for (`zero-trust.dev/required-labels`) are taken as set.
+ */
 export function inventoryFromModel(mesh: MeshModel): Inventory {
-  const workloads = mesh.namespaces.flatMap((ns) => ns.workloads.map((w): WorkloadInfo => ({
-    namespace: ns.name,
-    name: w.name,
-    labels: { ...w.labels },
-    serviceAccount: w.serviceAccount,
-    sidecar: true,
-    ports: w.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
-    services: [w.name],
-  })));
+  const behindWaypoint = new Set(mesh.edges.filter(hasL7Limits).map((e) => `${e.to.namespace}/${e.to.workload}`));
+  const workloads = mesh.namespaces.flatMap((ns) => ns.workloads.map((w): WorkloadInfo => {
+    const ambient = dataplaneOf(mesh, ns) === 'AMBIENT';
+    const waypoint = ambient ? waypointOf(ns) : false;
+    return {
+      namespace: ns.name,
+      name: w.name,
+      labels: { ...w.labels },
+      serviceAccount: w.serviceAccount,
+      sidecar: true,
+      ports: w.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
+      services: [w.name],
+      dataplane: ambient ? 'AMBIENT' : 'SIDECAR',
+      ...(waypoint !== false && behindWaypoint.has(`${ns.name}/${w.name}`) ? { waypoint } : {}),
+    };
+  }));
   const services = new Map(mesh.clientTls.map((t) => [`${t.namespace}/${t.workload}`, t.service]));
   return {
     trustDomain: mesh.trustDomain,
@@ -81,6 +107,10 @@ export function inventoryFromModel(mesh: MeshModel): Inventory {
  *   - namespace: monitoring
  *     name: prometheus
  *     sidecar: false                # a client outside the mesh, speaks plaintext
+ *   - namespace: payments
+ *     name: ledger
+ *     dataplane: ambient            # its namespace has istio.io/dataplane-mode=ambient
+ *     waypoint: waypoint            # its Service has istio.io/use-waypoint=waypoint
  * ```
  */
 export function parseInventory(text: string, file = 'inventory'): Inventory {
@@ -108,6 +138,7 @@ export function parseInventory(text: string, file = 'inventory'): Inventory {
       sidecar: w.sidecar !== false,
       ports,
       services: Array.isArray(w.services) ? w.services.map(String).sort(compare) : [w.name],
+      ...dataplaneFields(w, file, i),
     };
   });
   return {
@@ -117,6 +148,21 @@ export function parseInventory(text: string, file = 'inventory'): Inventory {
     workloads: sortWorkloads(workloads),
     notes: [`workloads from ${file}`],
   };
+}
+
+function dataplaneFields(w: any, file: string, i: number): Pick<WorkloadInfo, 'dataplane' | 'waypoint'> {
+  const out: { dataplane?: 'SIDECAR' | 'AMBIENT'; waypoint?: string } = {};
+  if (w.dataplane !== undefined) {
+    const value = String(w.dataplane).toUpperCase();
+    if (value !== 'SIDECAR' && value !== 'AMBIENT') throw new ConfigError(`${file}: workloads[${i}].dataplane must be "sidecar" or "ambient", not ${JSON.stringify(w.dataplane)}`);
+    out.dataplane = value;
+  }
+  if (w.waypoint !== undefined) {
+    if (typeof w.waypoint !== 'string' || w.waypoint === '') throw new ConfigError(`${file}: workloads[${i}].waypoint must be the name of a waypoint Gateway`);
+    if (out.dataplane !== 'AMBIENT') throw new ConfigError(`${file}: workloads[${i}].waypoint is set, but only an ambient workload (dataplane: ambient) uses a waypoint`);
+    out.waypoint = w.waypoint;
+  }
+  return out;
 }
 
 export interface InferOptions {
@@ -138,6 +184,8 @@ export function inferInventory(config: IstioConfig, options: InferOptions = {}):
   const byKey = new Map<string, { namespace: string; name: string; labels: Record<string, string>; serviceAccount: string; fromSelector: boolean; fromPrincipal: boolean }>();
   let trustDomain = options.trustDomain;
 
+  // Waypoints are proxies, not workloads: their identity appears in the ztunnel policies of ambient namespaces.
+  const waypointIdentities = new Set([...ambientDeclarations(config)].flatMap(([ns, d]) => [...d.waypoints.values()].map((w) => `${ns}/${w}`)));
   for (const obj of config.objects) {
     const labels = selectorLabels(obj);
     if (labels && Object.keys(labels).length > 0 && obj.namespace !== rootNamespace) {
@@ -154,17 +202,25 @@ export function inferInventory(config: IstioConfig, options: InferOptions = {}):
       trustDomain ??= parts[0];
       const [, , namespace, , sa] = parts;
       const key = `${namespace}/${sa}`;
+      if (waypointIdentities.has(key)) continue;
       const existing = byKey.get(key);
       if (!existing) byKey.set(key, { namespace, name: sa, labels: { app: sa }, serviceAccount: sa, fromSelector: false, fromPrincipal: true });
       else existing.fromPrincipal = true;
     }
   }
 
-  const workloads = [...byKey.values()].map((w): WorkloadInfo => ({
-    namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount, sidecar: true, ports: [], services: [w.name],
-  }));
+  const ambient = ambientDeclarations(config);
+  const workloads = [...byKey.values()].map((w): WorkloadInfo => {
+    const declared = ambient.get(w.namespace);
+    const waypoint = declared?.waypoints.get(w.name);
+    return {
+      namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount, sidecar: true, ports: [], services: [w.name],
+      ...(declared ? { dataplane: 'AMBIENT' as const, ...(waypoint ? { waypoint } : {}) } : {}),
+    };
+  });
   const notes = [
     'workloads inferred from the policies\' selectors and principals (pass --inventory or --app to declare them)',
+    ...[...ambient.entries()].map(([ns, d]) => `assumed namespace ${ns} and its Services carry the labels ${d.source} asks for (${REQUIRED_LABELS_ANNOTATION})`),
     ...[...byKey.values()].filter((w) => w.fromSelector && !w.fromPrincipal)
       .map((w) => `assumed ${w.namespace}/${w.name} runs as service account "${w.serviceAccount}"`),
     ...[...byKey.values()].filter((w) => w.fromPrincipal && !w.fromSelector)
@@ -177,6 +233,29 @@ export function inferInventory(config: IstioConfig, options: InferOptions = {}):
     workloads: sortWorkloads(workloads),
     notes: [notes[0], ...notes.slice(1).sort(compare)],
   };
+}
+
+/**
+ * Namespaces our compiler compiled for ambient (`zero-trust.dev/dataplane: AMBIENT` on a
+ * PeerAuthentication), with the waypoint each Service must use by its `required-labels`.
+ */
+export function ambientDeclarations(config: IstioConfig): Map<string, { source: string; waypoints: Map<string, string> }> {
+  const out = new Map<string, { source: string; waypoints: Map<string, string> }>();
+  for (const obj of config.objects) {
+    if (obj.kind !== 'PeerAuthentication' || obj.annotations[DATAPLANE_ANNOTATION] !== 'AMBIENT') continue;
+    const waypoints = new Map<string, string>();
+    try {
+      const required = JSON.parse(obj.annotations[REQUIRED_LABELS_ANNOTATION] ?? '{}') as Record<string, Record<string, string>>;
+      for (const [key, labels] of Object.entries(required)) {
+        const [kind, ns, name] = key.split('/');
+        if (kind === 'Service' && ns === obj.namespace && typeof labels?.[USE_WAYPOINT_LABEL] === 'string') waypoints.set(name, labels[USE_WAYPOINT_LABEL]);
+      }
+    } catch {
+      // A mangled annotation declares no waypoint: requests are then decided at ztunnel alone.
+    }
+    if (!out.has(obj.namespace)) out.set(obj.namespace, { source: `PeerAuthentication ${obj.namespace}/${obj.name}`, waypoints });
+  }
+  return out;
 }
 
 /** The matchLabels of an object's workload selector, or undefined when it has none. */

@@ -11,6 +11,7 @@ export function describeRequest(request: AnalyzerRequest): string {
     request.method ?? '',
     request.path ?? '',
     request.host ? `host ${request.host}` : '',
+    request.bypassWaypoint ? 'straight to the pod (bypassing the waypoint)' : '',
   ].filter(Boolean);
   return parts.join(' ');
 }
@@ -27,6 +28,21 @@ export function renderExplain(decision: Decision, request: AnalyzerRequest): str
   const c = decision.connection;
   if (c) {
     out.push('', `connection: ${c.transport} (${c.how}); ${decision.to}${typeof decision.port === 'number' ? ` port ${decision.port}` : ''} is ${c.mode} (${c.modeSource ? `PeerAuthentication ${c.modeSource}` : 'Istio default'})`);
+  }
+  if (decision.hops) {
+    // Ambient: the path, the identity each proxy sees, and which proxy decided.
+    const proxies = decision.hops.map((h) => h.proxy);
+    if (proxies.length === 1 && proxies[0].startsWith('waypoint')) proxies.push('ztunnel (not reached)');
+    out.push('', `path: ${decision.from} -> ${proxies.join(' -> ')} -> ${decision.to}`);
+    out.push(`decided at: ${decision.decidedAt}`);
+    for (const hop of decision.hops) {
+      out.push('', `at ${hop.proxy} (sees ${hop.identity}): ${hop.verdict}: ${hop.summary}`);
+      for (const r of hop.decidedBy) out.push(`  decided by ${r.kind === 'AuthorizationPolicy' ? `${r.action} ` : `${r.kind} `}${formatRef(r)}${r.dryRun ? ' (dry-run)' : ''}`);
+      for (const u of hop.undecided) out.push(`  cannot decide because: ${u}`);
+      for (const t of hop.trace) out.push(...traceLines(t));
+    }
+    if (decision.dryRun) out.push('', `if the dry-run policies were enforced: ${decision.dryRun.verdict}: ${decision.dryRun.summary}`);
+    return out.join('\n') + '\n';
   }
   if (decision.decidedBy.length > 0) {
     out.push('', 'decided by:');

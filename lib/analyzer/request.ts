@@ -43,6 +43,12 @@ export interface AnalyzerRequest {
   readonly remoteIp?: string;
   /** JWT principal `iss/sub`, or '' for a request without a token. Omitted: 'depends'. */
   readonly requestPrincipal?: string;
+  /**
+   * Ambient destinations: the request is sent straight to the pod IP instead of the Service, so it
+   * skips the waypoint and meets the destination's ztunnel with the client's own identity.
+   * @default false
+   */
+  readonly bypassWaypoint?: boolean;
 }
 
 /** Raised for a caller or destination that is not in the inventory. */

@@ -81,6 +81,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .option('--source-ip <ip>', 'client IP (ipBlocks, source.ip)')
     .option('--remote-ip <ip>', 'original client IP (remoteIpBlocks, remote.ip)')
     .option('--request-principal <iss/sub>', 'JWT principal; "" for a request without a token')
+    .option('--bypass-waypoint', 'ambient: send the request straight to the pod IP, skipping the waypoint of its Service')
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')))
     .action((options: Common & Record<string, any>) => {
       const analysis = analysisOf(loadConfig(options.dir, note(options)), options, note(options));
@@ -96,6 +97,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
         ...(options.sourceIp ? { sourceIp: options.sourceIp } : {}),
         ...(options.remoteIp ? { remoteIp: options.remoteIp } : {}),
         ...(options.requestPrincipal !== undefined ? { requestPrincipal: options.requestPrincipal } : {}),
+        ...(options.bypassWaypoint ? { bypassWaypoint: true } : {}),
       };
       const decision = decide(analysis, request);
       io.stdout(options.format === 'json' ? `${JSON.stringify(decision, null, 2)}\n` : renderExplain(decision, request));

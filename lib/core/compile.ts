@@ -13,7 +13,8 @@ import {
   toJson_AuthorizationPolicySpecTargetRef, toJson_AuthorizationPolicySpecTargetRefs, toJson_PeerAuthenticationSpec,
 } from '../../imports/security.istio.io';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
-import { compareStrings, principal, sortedUnique } from './semantics';
+import { compileAmbientMesh, compileAmbientNamespace } from './compile-ambient';
+import { compareStrings, dataplaneOf, principal, sortedUnique } from './semantics';
 import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
 import { DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION } from './annotations';
@@ -72,8 +73,13 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
   const namespaces = new Map<string, IstioDocument[]>();
   for (const ns of [...mesh.namespaces].sort((a, b) => compareStrings(a.name, b.name))) {
     const docs: IstioDocument[] = [];
-    docs.push(...compileNamespace(ns));
     const edgesOfNamespace = edgesByTarget.get(ns.name);
+    if (dataplaneOf(mesh, ns) === 'AMBIENT') {
+      docs.push(...compileAmbientNamespace(mesh, ns, edgesOfNamespace, external.get(ns.name) ?? [], clientTls.get(ns.name) ?? []));
+      namespaces.set(ns.name, sortDocuments(docs));
+      continue;
+    }
+    docs.push(...compileNamespace(ns));
     for (const workload of ns.workloads) {
       docs.push(...compileWorkload(mesh, ns, workload, edgesOfNamespace?.get(workload.name) ?? []));
     }
@@ -83,7 +89,7 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
   }
   rejectNameClashes(namespaces);
 
-  const meshDocs = [peerAuthentication(mesh.rootNamespace, 'default', { mtls: { mode: modeOf(mesh.mode) } }, [mesh.origin], {})];
+  const meshDocs = [peerAuthentication(mesh.rootNamespace, 'default', { mtls: { mode: modeOf(mesh.mode) } }, [mesh.origin], {}), ...compileAmbientMesh(mesh)];
   return { mesh: meshDocs, namespaces };
 }
 
@@ -105,13 +111,13 @@ function rejectNameClashes(namespaces: Map<string, IstioDocument[]>): void {
   if (issues.length > 0) throw new ZeroTrustValidationError(issues);
 }
 
-const KIND_ORDER = ['PeerAuthentication', 'AuthorizationPolicy', 'DestinationRule', 'ServiceEntry'];
+const KIND_ORDER = ['PeerAuthentication', 'AuthorizationPolicy', 'DestinationRule', 'ServiceEntry', 'Gateway'];
 
 function sortDocuments(docs: IstioDocument[]): IstioDocument[] {
   return docs.sort((a, b) => (KIND_ORDER.indexOf(a.kind) - KIND_ORDER.indexOf(b.kind)) || compareStrings(a.metadata.name, b.metadata.name));
 }
 
-function compileNamespace(ns: NamespaceModel): IstioDocument[] {
+export function compileNamespace(ns: NamespaceModel): IstioDocument[] {
   const docs = [
     peerAuthentication(ns.name, 'default', { mtls: { mode: modeOf(ns.mode) } }, [ns.origin], ns.labels),
     // An ALLOW policy without rules matches nothing: every workload of the namespace is closed
@@ -127,7 +133,7 @@ function compileNamespace(ns: NamespaceModel): IstioDocument[] {
   return docs;
 }
 
-function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: EdgeModel[]): IstioDocument[] {
+export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: EdgeModel[]): IstioDocument[] {
   const docs: IstioDocument[] = [];
   const selector = { matchLabels: { ...workload.labels } };
   const plaintextPorts = sortedUnique(workload.plaintextPorts);
@@ -161,31 +167,39 @@ function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: Workload
     });
   }
   if (rules.length > 0) {
-    // One ALLOW policy per destination workload; identical rules from different declarations
-    // collapse into one, and rules are sorted so that declaration order never shows in the output.
-    let sorted: { rule: AuthorizationPolicySpecRules; origins: string[] }[];
-    if (rules.length === 1) {
-      sorted = [{ rule: rules[0].rule, origins: [rules[0].origin] }]; // nothing to merge or sort
-    } else {
-      const merged = new Map<string, { rule: AuthorizationPolicySpecRules; origins: string[] }>();
-      for (const { rule, origin, key: given } of rules) {
-        const key = given ?? JSON.stringify(rule);
-        const entry = merged.get(key);
-        if (entry) entry.origins.push(origin);
-        else merged.set(key, { rule, origins: [origin] });
-      }
-      sorted = [...merged.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, v]) => v);
-    }
+    // One ALLOW policy per destination workload.
+    const merged = mergeRules(rules);
     docs.push(authorizationPolicy(ns, `${workload.name}-allow`, {
       selector,
       action: AuthorizationPolicySpecAction.ALLOW,
-      rules: sorted.map((r) => r.rule),
-    }, sorted.map((r) => (r.origins.length === 1 ? r.origins[0] : sortedUnique(r.origins).join(' & ')))));
+      rules: merged.rules,
+    }, merged.origins));
   }
   return docs;
 }
 
-function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
+/**
+ * Identical rules from different declarations collapse into one, and rules are sorted so that
+ * declaration order never shows in the output; one origin entry per rule.
+ */
+export function mergeRules(rules: readonly { rule: AuthorizationPolicySpecRules; origin: string; key?: string }[]): { rules: AuthorizationPolicySpecRules[]; origins: string[] } {
+  let sorted: { rule: AuthorizationPolicySpecRules; origins: string[] }[];
+  if (rules.length === 1) {
+    sorted = [{ rule: rules[0].rule, origins: [rules[0].origin] }]; // nothing to merge or sort
+  } else {
+    const merged = new Map<string, { rule: AuthorizationPolicySpecRules; origins: string[] }>();
+    for (const { rule, origin, key: given } of rules) {
+      const key = given ?? JSON.stringify(rule);
+      const entry = merged.get(key);
+      if (entry) entry.origins.push(origin);
+      else merged.set(key, { rule, origins: [origin] });
+    }
+    sorted = [...merged.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, v]) => v);
+  }
+  return { rules: sorted.map((r) => r.rule), origins: sorted.map((r) => (r.origins.length === 1 ? r.origins[0] : sortedUnique(r.origins).join(' & '))) };
+}
+
+export function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
   const from = [{ source: sourceFields(mesh, edge.from) }];
   if (!edge.methods && !edge.paths && !edge.ports) return { from };
   const operation: { methods?: string[]; paths?: string[]; ports?: string[] } = {};
@@ -250,7 +264,7 @@ function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, w
   return docs;
 }
 
-function compileClientTls(mesh: MeshModel, ns: NamespaceModel, tls: ClientTlsModel): IstioDocument {
+export function compileClientTls(mesh: MeshModel, ns: NamespaceModel, tls: ClientTlsModel): IstioDocument {
   const spec: DestinationRuleSpec = {
     host: `${tls.service}.${tls.namespace}.svc.${mesh.clusterDomain}`,
     trafficPolicy: {
@@ -268,11 +282,11 @@ function modeOf(mode: Mode): PeerAuthenticationSpecMtlsMode {
   }
 }
 
-function peerAuthentication(namespace: string, name: string, spec: PeerAuthenticationSpec, origins: string[], labels: Readonly<Record<string, string>>): IstioDocument {
+export function peerAuthentication(namespace: string, name: string, spec: PeerAuthenticationSpec, origins: string[], labels: Readonly<Record<string, string>>): IstioDocument {
   return document(SECURITY_API, 'PeerAuthentication', { name: namespace, labels }, name, toJson_PeerAuthenticationSpec(spec)!, origins);
 }
 
-function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[]): IstioDocument {
+export function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[]): IstioDocument {
   const doc = document(SECURITY_API, 'AuthorizationPolicy', ns, name, authorizationPolicySpecJson(spec), origins);
   if (ns.dryRun) doc.metadata.annotations![DRY_RUN_ANNOTATION] = 'true';
   return doc;
@@ -296,7 +310,7 @@ function authorizationPolicySpecJson(spec: AuthorizationPolicySpec): Record<stri
   return json;
 }
 
-function document(
+export function document(
   apiVersion: string, kind: string, ns: { name: string; labels: Readonly<Record<string, string>> }, name: string,
   spec: Record<string, unknown>, origins: string[],
 ): IstioDocument {

@@ -6,6 +6,12 @@
 /** Istio's PeerAuthentication modes, without UNSET: inheriting is expressed by leaving a mode out. */
 export type Mode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
+/**
+ * Who enforces a namespace's policies: a sidecar in every pod, or Istio's ambient data plane (the
+ * node's ztunnel for layer 4, a waypoint proxy for layer 7). See lib/core/compile-ambient.ts.
+ */
+export type DataplaneName = 'SIDECAR' | 'AMBIENT';
+
 /** Application protocol of a workload port; methods and paths only exist on HTTP-family ports. */
 export type PortProtocol = 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP';
 
@@ -15,6 +21,8 @@ export interface MeshModel {
   /** DNS suffix of in-cluster services, used for DestinationRule hosts. */
   readonly clusterDomain: string;
   readonly mode: Mode;
+  /** The data plane of namespaces that do not choose one; absent means SIDECAR. */
+  readonly dataplane?: DataplaneName;
   readonly origin: string;
   readonly namespaces: readonly NamespaceModel[];
   readonly edges: readonly EdgeModel[];
@@ -31,6 +39,14 @@ export interface NamespaceModel {
   /** The user accepts identity rules toward ports that also take plaintext (see README). */
   readonly acceptPlaintextBypass: boolean;
   readonly labels: Readonly<Record<string, string>>;
+  /** The namespace's data plane; absent means the mesh's. */
+  readonly dataplane?: DataplaneName;
+  /**
+   * Ambient only: the name of the namespace's waypoint (a Gateway of class istio-waypoint, whose
+   * pods run as a service account of the same name), or false for none (layer-7 limits refused).
+   * Absent means "waypoint".
+   */
+  readonly waypoint?: string | false;
   readonly origin: string;
   readonly workloads: readonly WorkloadModel[];
 }

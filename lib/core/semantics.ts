@@ -1,5 +1,5 @@
 // Small facts about Istio that both the compiler and its validator need.
-import type { MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
+import type { DataplaneName, EdgeModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 
 /**
  * The mode a workload port runs in. PeerAuthentication precedence: port-level, then workload, then
@@ -44,4 +44,19 @@ export function sortedUnique<T extends string | number>(values: readonly T[]): T
 /** Code-point order, independent of locale, so that output is identical on every machine. */
 export function compareStrings(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** The data plane that enforces a namespace's policies: its own, else the mesh's, else sidecars. */
+export function dataplaneOf(mesh: MeshModel, ns: NamespaceModel): DataplaneName {
+  return ns.dataplane ?? mesh.dataplane ?? 'SIDECAR';
+}
+
+/** The waypoint of an ambient namespace, or false when it declares none. */
+export function waypointOf(ns: NamespaceModel): string | false {
+  return ns.waypoint ?? 'waypoint';
+}
+
+/** Methods and paths are layer 7: in ambient mode only a waypoint enforces them. */
+export function hasL7Limits(edge: EdgeModel): boolean {
+  return edge.methods !== undefined || edge.paths !== undefined;
 }

@@ -2,6 +2,7 @@
 // that would silently widen or silently break access. It runs once per synth, before any file is
 // written, and reports every problem at once.
 import type { EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
+import { validateAmbient } from './validate-ambient';
 import { acceptsPlaintext, describeSource, effectiveMode, isHttpProtocol } from './semantics';
 import {
   checkAbsoluteFile, checkDnsLabel, checkDnsSubdomain, checkExternalHost, checkIpBlock, checkLabels,
@@ -106,6 +107,7 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
     }
   }
 
+  validateAmbient(mesh, report);
   return issues;
 }
 

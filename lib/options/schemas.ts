@@ -15,7 +15,7 @@ import type { AllowEdgeProps } from '../allow-edge';
 import type { ClientTlsPolicyProps } from '../client-tls-policy';
 import type { ExternalMtlsServiceProps } from '../external-mtls-service';
 import type { IPeer, ServiceAccountPeerOptions } from '../peer';
-import { ClientTlsMode, EdgeOptions, Enforcement, ExternalProtocol, MtlsMode, WorkloadPort } from '../types';
+import { ClientTlsMode, Dataplane, EdgeOptions, Enforcement, ExternalProtocol, MtlsMode, Waypoint, WorkloadPort } from '../types';
 import type { IWorkload, WorkloadAttributes, WorkloadOptions } from '../workload';
 import type { ZeroTrustMesh, ZeroTrustMeshProps } from '../zero-trust-mesh';
 import type { ZeroTrustNamespaceProps } from '../zero-trust-namespace';
@@ -44,6 +44,11 @@ export const mtlsMode = oneOf(MtlsMode, 'MtlsMode', 'an');
 export const enforcement = oneOf(Enforcement, 'Enforcement', 'an');
 export const clientTlsMode = oneOf(ClientTlsMode, 'ClientTlsMode');
 export const externalProtocol = oneOf(ExternalProtocol, 'ExternalProtocol', 'an');
+export const dataplane = oneOf(Dataplane, 'Dataplane');
+
+export const waypoint = z.custom<Waypoint>((v) => v instanceof Waypoint, {
+  error: (issue) => `must be Waypoint.named(name) or Waypoint.NONE, got ${show(issue.input)}`,
+});
 
 export const peer = z.custom<IPeer>(isLibraryPeer, {
   error: (issue) => 'must be a workload, a ZeroTrustNamespace or a Peer made by this library (Workload.fromAttributes(...), ' +
@@ -69,6 +74,7 @@ export const meshProps = z.strictObject({
   rootNamespace: text.optional(),
   mtls: mtlsMode.optional(),
   clusterDomain: text.optional(),
+  dataplane: dataplane.optional(),
 });
 
 export const namespaceProps = z.strictObject({
@@ -78,6 +84,8 @@ export const namespaceProps = z.strictObject({
   enforcement: enforcement.optional(),
   acceptPlaintextBypass: z.boolean().optional(),
   labels: labels.optional(),
+  dataplane: dataplane.optional(),
+  waypoint: waypoint.optional(),
 });
 
 export const edgeOptions = z.strictObject({

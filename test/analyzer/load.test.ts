@@ -68,10 +68,14 @@ describe('inventories', () => {
   it('takes workloads from the construct tree', () => {
     const inventory = inventoryFromModel(shopModel());
     expect(inventory.workloads.map((w) => `${w.namespace}/${w.name}:${w.serviceAccount}`)).toEqual([
+      'payments/checkout:checkout', 'payments/ledger:ledger', 'payments/vault:vault',
       'production/cart:cart', 'production/frontend:frontend', 'production/orders:orders',
       'production/payment-service:payment-service', 'production/product-catalog:product-catalog',
     ]);
-    expect(inventory.workloads[0].labels).toEqual({ app: 'cart' });
+    // The ambient namespace, and the waypoint in front of the one workload with a layer-7 edge.
+    expect(inventory.workloads.map((w) => `${w.name}:${w.dataplane}:${w.waypoint ?? '-'}`).slice(0, 4))
+      .toEqual(['checkout:AMBIENT:-', 'ledger:AMBIENT:waypoint', 'vault:AMBIENT:-', 'cart:SIDECAR:-']);
+    expect(inventory.workloads[3].labels).toEqual({ app: 'cart' });
   });
 
   it('reads an inventory file with defaults', () => {

@@ -59,15 +59,18 @@ describe('zero-trust CLI', () => {
   });
 
   it('diff OLD NEW exits 1 with --fail-on-widen when access widens, 0 otherwise', async () => {
-    const widen = await zt(['diff', 'examples/seed', 'dist', '--fail-on-widen', '-q']);
+    // The seed is the production shop: compare it with dist/ without the ambient payments namespace.
+    const shop = mkdtempSync(join(tmpdir(), 'zt-shop-'));
+    for (const file of ['legacy.k8s.yaml', 'mesh.k8s.yaml', 'production.k8s.yaml']) cpSync(join(ROOT, 'dist', file), join(shop, file));
+    const widen = await zt(['diff', 'examples/seed', shop, '--fail-on-widen', '-q']);
     expect(widen.code).toBe(1);
-    expect(widen.stdout.split('\n')[0]).toBe('zero-trust diff examples/seed -> dist: 3 edges added, 1 edge changed, 1 external service changed; WIDENS access');
+    expect(widen.stdout.split('\n')[0]).toBe(`zero-trust diff examples/seed -> ${shop}: 3 edges added, 1 edge changed, 1 external service changed; WIDENS access`);
     const same = await zt(['diff', 'dist', 'dist', '--fail-on-widen', '-q']);
     expect(same.code).toBe(0);
     expect(same.stdout).toBe('zero-trust diff dist -> dist: no change in access\n');
-    const md = await zt(['diff', 'dist', 'examples/seed', '--format', 'markdown', '-q']);
+    const md = await zt(['diff', shop, 'examples/seed', '--format', 'markdown', '-q']);
     expect(md.code).toBe(0);
-    expect(md.stdout).toContain('### zero-trust diff dist -> examples/seed\n\n**3 edges removed, 1 edge changed, 1 external service changed; WIDENS access**');
+    expect(md.stdout).toContain(`### zero-trust diff ${shop} -> examples/seed\n\n**3 edges removed, 1 edge changed, 1 external service changed; WIDENS access**`);
     expect(md.stdout).toContain('```mermaid');
     // Removing an edge narrows access: --fail-on-widen passes.
     const dir = mkdtempSync(join(tmpdir(), 'zt-narrow-'));
@@ -110,7 +113,7 @@ describe('zero-trust CLI', () => {
       ['diff without folders', ['diff'], 'zero-trust: error: give two folders (zero-trust diff OLD NEW) or a git ref (zero-trust diff --base main)\n'],
       ['a bad port', ['explain', '--from', 'plaintext', '--to', 'production/cart', '--port', '70000'], 'zero-trust: error: --port 70000 is not a port (1-65535)\n'],
       ['a graph larger than --max-pairs', ['graph', '-q', '--max-pairs', '2'],
-        'zero-trust: error: the graph has more than 2 caller-destination pairs (11 after 1 of 7 destinations): select a part of it with --to or --from (a namespace or a workload), or raise --max-pairs\n'],
+        'zero-trust: error: the graph has more than 2 caller-destination pairs (17 after 1 of 13 destinations): select a part of it with --to or --from (a namespace or a workload), or raise --max-pairs\n'],
       ['a selection that names nothing', ['graph', '-q', '--from', 'nope'], 'zero-trust: error: --from nope: no caller is in namespace nope (give a namespace, namespace/workload, namespace/*, plaintext or principal:<td>/ns/<ns>/sa/<sa> of the configuration)\n'],
       ['a --max-pairs that is not a count', ['graph', '-q', '--max-pairs', '0'], 'zero-trust: error: --max-pairs 0 is not a positive whole number\n'],
     ];

@@ -76,7 +76,15 @@ export interface Schema {
 }
 
 export const ISTIO_VERSION = '1.30.3';
+export const GATEWAY_API_VERSION = '1.6.1';
 const SCHEMA_FILE = join(__dirname, '..', '..', 'imports', `istio-${ISTIO_VERSION}-schemas.json`);
+/**
+ * Gateway and GatewayClass (gateway.networking.k8s.io/v1) from Gateway API v1.6.1, for the
+ * waypoints of ambient namespaces (scripts/extract-gateway-api-schemas.mjs). They use two features
+ * the Istio CRDs do not: schema defaults (applied before validation, as the API server does, step
+ * 1b) and the ipv4/ipv6 formats.
+ */
+const GATEWAY_API_SCHEMA_FILE = join(__dirname, '..', '..', 'imports', `gateway-api-${GATEWAY_API_VERSION}-schemas.json`);
 
 /** Kubernetes OpenAPI extensions: no-op for ajv, emulated (or refused) by this module. */
 const INT_OR_STRING = 'x-kubernetes-int-or-string';
@@ -93,7 +101,7 @@ const K8S_KEYWORDS = [
  * Formats whose ajv-formats check matches kube-openapi's (numeric ranges, RFC 3339 timestamps,
  * base64). Others are refused: ajv-formats' "duration" is ISO 8601 where Kubernetes' is Go's, for one.
  */
-const EMULATED_FORMATS = new Set(['int32', 'int64', 'float', 'double', 'date', 'date-time', 'byte']);
+const EMULATED_FORMATS = new Set(['int32', 'int64', 'float', 'double', 'date', 'date-time', 'byte', 'ipv4', 'ipv6']);
 /** The x-kubernetes-validations fields the CEL step implements. */
 const EMULATED_RULE_FIELDS = new Set(['rule', 'message']);
 
@@ -103,9 +111,12 @@ const EMULATED_RULE_FIELDS = new Set(['rule', 'message']);
 
 let schemaCache: Record<string, Schema> | undefined;
 
-/** The v1 openAPIV3Schema of each kind, keyed by "<apiVersion>/<kind>". */
+/** The v1 openAPIV3Schema of each kind (Istio's and Gateway API's), keyed by "<apiVersion>/<kind>". */
 export function istioSchemas(): Readonly<Record<string, Schema>> {
-  schemaCache ??= JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, Schema>;
+  schemaCache ??= {
+    ...JSON.parse(readFileSync(SCHEMA_FILE, 'utf8')) as Record<string, Schema>,
+    ...JSON.parse(readFileSync(GATEWAY_API_SCHEMA_FILE, 'utf8')) as Record<string, Schema>,
+  };
   return schemaCache;
 }
 
@@ -143,7 +154,6 @@ function assertEmulated(schema: Schema, path: string): void {
   const refuse = (what: string) => {
     throw new Error(`${path}: ${what} is not emulated by test/support/istio-schema.ts`);
   };
-  if (schema.default !== undefined) refuse('a default (the API server applies it before validation)');
   if (schema['x-kubernetes-embedded-resource']) refuse('x-kubernetes-embedded-resource');
   if (schema.format !== undefined && !EMULATED_FORMATS.has(schema.format)) refuse(`format "${schema.format}"`);
   for (const child of childSchemas(schema)) assertEmulated(child.schema, path + child.segment);
@@ -201,6 +211,8 @@ function validate(doc: Record<string, unknown>, schema: Schema, key: string): Fi
   const errors: FieldError[] = [];
   // 1. strict decoding + pruning
   const pruned = prune(doc, schema, '', true, errors) as Record<string, unknown>;
+  // 1b. defaulting (structural defaulting: an absent property with a default gets it, recursively)
+  applyDefaults(pruned, schema);
   // 2. metadata
   validateObjectMeta(pruned.metadata, errors);
   // 3. OpenAPI schema
@@ -311,6 +323,22 @@ function prune(value: unknown, schema: Schema, path: string, isRoot: boolean, er
     out[key] = prune(item, sub, itemPath, false, errors);
   }
   return out;
+}
+
+/** Sets every absent property that has a schema default, in place, then defaults inside it. */
+function applyDefaults(value: unknown, schema: Schema): void {
+  if (Array.isArray(value)) {
+    if (schema.items) for (const item of value) applyDefaults(item, schema.items);
+    return;
+  }
+  if (!isPlainObject(value)) return;
+  for (const [key, sub] of Object.entries(schema.properties ?? {})) {
+    if (value[key] === undefined && sub.default !== undefined) value[key] = structuredClone(sub.default);
+    if (value[key] !== undefined) applyDefaults(value[key], sub);
+  }
+  if (typeof schema.additionalProperties === 'object') {
+    for (const key of Object.keys(value)) if (!(schema.properties ?? {})[key]) applyDefaults(value[key], schema.additionalProperties);
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -594,6 +622,9 @@ function buildKindCel(key: string, rootSchema: Schema): KindCel {
         if (typeof node.additionalProperties === 'object') return `map<string, ${declare(node.additionalProperties, `${name}{}`, false)}>`;
         const fields: Record<string, string> = {};
         for (const [prop, sub] of Object.entries(node.properties ?? {})) {
+          // Gateway API's schemas declare metadata (and apiVersion, kind) at the root; the root's
+          // CEL type has its own fixed ones, set below.
+          if (isRoot && RESOURCE_ROOT_FIELDS.has(prop)) continue;
           const field = escapeFieldName(prop);
           if (field) fields[field] = declare(sub, `${name}.${prop.replace(/[^A-Za-z0-9_]/g, '_')}`, false);
         }

@@ -1,0 +1,171 @@
+// The analyzer on ambient destinations: client -> ztunnel -> waypoint -> ztunnel -> pod, the
+// identity each hop sees, and ztunnel's layer-4 view of the policies.
+import { describe, expect, it } from 'vitest';
+import { decide, inferInventory, loadIstioDir, parseInventory, renderExplain } from '../../lib/analyzer';
+import { ztunnelRule } from '../../lib/analyzer/ambient';
+import { inventoryFromModel } from '../../lib/analyzer/inventory';
+import { analysis, shopModel, STRICT_MESH } from './helpers';
+
+const dist = { config: loadIstioDir('dist'), inventory: inventoryFromModel(shopModel()) };
+const charge = { from: 'production/payment-service', to: 'payments/ledger', port: 8080, method: 'POST', path: '/v1/charges' };
+
+describe('ambient: the reference app\'s payments namespace', () => {
+  it('decides an L7 edge at the waypoint, which sees the client, and ztunnel admits the waypoint', () => {
+    const d = decide(dist, charge);
+    expect(d.verdict).toBe('ALLOWED');
+    expect(d.decidedAt).toBe('waypoint payments/waypoint');
+    expect(d.hops!.map((h) => `${h.proxy} | ${h.identity} | ${h.verdict}`)).toEqual([
+      'waypoint payments/waypoint | spiffe://cluster.local/ns/production/sa/payment-service | ALLOWED',
+      'ztunnel | spiffe://cluster.local/ns/payments/sa/waypoint | ALLOWED',
+    ]);
+    expect(d.decidedBy).toEqual([expect.objectContaining({ name: 'ledger-waypoint-allow', rule: 0 })]);
+  });
+
+  it('denies at the waypoint what the edge does not allow, and never reaches ztunnel', () => {
+    const d = decide(dist, { ...charge, method: 'DELETE' });
+    expect(d.verdict).toBe('DENIED');
+    expect(d.decidedAt).toBe('waypoint payments/waypoint');
+    expect(d.hops).toHaveLength(1);
+    const other = decide(dist, { ...charge, from: 'production/frontend' });
+    expect(other.verdict).toBe('DENIED');
+    expect(other.summary).toContain('which sees spiffe://cluster.local/ns/production/sa/frontend');
+  });
+
+  it('refuses a request that bypasses the waypoint: ztunnel admits only the waypoint\'s identity', () => {
+    const d = decide(dist, { ...charge, bypassWaypoint: true });
+    expect(d.verdict).toBe('DENIED');
+    expect(d.decidedAt).toBe('ztunnel');
+    expect(d.hops!.map((h) => h.identity)).toEqual(['spiffe://cluster.local/ns/production/sa/payment-service']);
+    expect(d.decidedBy.map((r) => r.name)).toEqual(['allow-nothing', 'ledger-allow']);
+  });
+
+  it('decides layer-4 edges at ztunnel alone, with the client\'s identity', () => {
+    const d = decide(dist, { from: 'payments/ledger', to: 'payments/vault', port: 8200 });
+    expect(d.verdict).toBe('ALLOWED');
+    expect(d.decidedAt).toBe('ztunnel');
+    expect(d.hops!.map((h) => h.identity)).toEqual(['spiffe://cluster.local/ns/payments/sa/ledger']);
+    expect(decide(dist, { from: 'payments/ledger', to: 'payments/vault', port: 8080 }).verdict).toBe('DENIED');
+    expect(decide(dist, { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout', port: 8080 }).verdict).toBe('ALLOWED');
+    expect(decide(dist, { from: 'plaintext', to: 'payments/vault', port: 8200 }).summary).toMatch(/^connection refused: payments\/vault port 8200 is STRICT/);
+  });
+
+  it('explain prints the path, the identity each hop sees and the hop that decided', () => {
+    const text = renderExplain(decide(dist, charge), charge);
+    expect(text).toContain('path: production/payment-service -> waypoint payments/waypoint -> ztunnel -> payments/ledger');
+    expect(text).toContain('decided at: waypoint payments/waypoint');
+    expect(text).toContain('at ztunnel (sees spiffe://cluster.local/ns/payments/sa/waypoint): ALLOWED');
+    expect(text).toContain('payments/ledger-waypoint-allow: ignored (has targetRefs: for a waypoint, ztunnel ignores it)');
+    const denied = renderExplain(decide(dist, { ...charge, method: 'DELETE' }), charge);
+    expect(denied).toContain('-> waypoint payments/waypoint -> ztunnel (not reached) -> payments/ledger');
+  });
+
+  it('reads the data plane from the compiler\'s annotation when the inventory is inferred', () => {
+    const inferred = { config: dist.config, inventory: inferInventory(dist.config) };
+    expect(inferred.inventory.notes).toContain('assumed namespace payments and its Services carry the labels PeerAuthentication payments/default asks for (zero-trust.dev/required-labels)');
+    expect(inferred.inventory.workloads.map((w) => `${w.namespace}/${w.name}`)).not.toContain('payments/waypoint');
+    expect(decide(inferred, charge).decidedAt).toBe('waypoint payments/waypoint');
+  });
+
+  it('is UNDECIDED when a declared inventory does not say whether the namespace is ambient', () => {
+    const inventory = parseInventory('workloads:\n  - { namespace: payments, name: ledger }\n  - { namespace: production, name: payment-service }\n');
+    const d = decide({ config: dist.config, inventory }, charge);
+    expect(d.verdict).toBe('UNDECIDED');
+    expect(d.summary).toContain('was compiled for ambient (zero-trust.dev/dataplane), but the inventory does not say whether it carries istio.io/dataplane-mode=ambient');
+  });
+});
+
+const AMBIENT_NS = (policies: string) => `${STRICT_MESH}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: shop }
+spec: { mtls: { mode: STRICT } }
+${policies}`;
+const W = [
+  { namespace: 'shop', name: 'api', dataplane: 'AMBIENT' as const, ports: [{ number: 8080, protocol: 'HTTP' }] },
+  { namespace: 'dev', name: 'tester' },
+  { namespace: 'shop', name: 'web', dataplane: 'AMBIENT' as const },
+];
+
+describe('ambient: what ztunnel does with layer-7 fields', () => {
+  it('never matches an ALLOW rule with HTTP fields (fails closed)', () => {
+    const a = analysis(AMBIENT_NS(`---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api-allow, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  rules: [{ from: [{ source: { principals: [cluster.local/ns/shop/sa/web] } }], to: [{ operation: { methods: [GET] } }] }]
+`), W);
+    const d = decide(a, { from: 'shop/web', to: 'shop/api', port: 8080, method: 'GET', path: '/' });
+    expect(d.verdict).toBe('DENIED');
+    expect(d.trace[0].rules[0].detail).toBe('dropped at ztunnel: an ALLOW rule with HTTP field methods never matches there');
+  });
+
+  it('enforces a DENY rule without its HTTP parts, and skips one left with an empty match', () => {
+    const deny = (to: string) => analysis(AMBIENT_NS(`---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: deny-dev, namespace: shop }
+spec:
+  action: DENY
+  rules: [{ from: [{ source: { namespaces: [dev] } }], to: [{ operation: ${to} }] }]
+`), W);
+    // methods + ports: ztunnel keeps the port, so every method from dev is denied, POST included.
+    expect(decide(deny('{ methods: [GET], ports: ["8080"] }'), { from: 'dev/tester', to: 'shop/api', port: 8080, method: 'POST', path: '/' }).verdict).toBe('DENIED');
+    // methods only: the `to` entry is empty at ztunnel, the DENY never matches, and nothing else applies.
+    const skipped = decide(deny('{ methods: [GET] }'), { from: 'dev/tester', to: 'shop/api', port: 8080, method: 'GET', path: '/' });
+    expect(skipped.verdict).toBe('ALLOWED');
+    expect(skipped.trace[0].rules[0].detail).toContain('an empty match');
+  });
+
+  it('ignores CUSTOM and dry-run policies, which ztunnel does not enforce', () => {
+    const a = analysis(AMBIENT_NS(`---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: ext-authz, namespace: shop }
+spec: { action: CUSTOM, provider: { name: opa }, rules: [{}] }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: staged, namespace: shop, annotations: { istio.io/dry-run: "true" } }
+spec: { selector: { matchLabels: { app: api } } }
+`), W);
+    const d = decide(a, { from: 'shop/web', to: 'shop/api', port: 8080 });
+    expect(d.verdict).toBe('ALLOWED');
+    expect(d.trace.map((t) => `${t.policy.name}: ${t.note}`)).toEqual([
+      'ext-authz: ztunnel does not support CUSTOM: not enforced',
+      'staged: dry-run: ztunnel ignores it (without Istio 1.29 and its feature flag)',
+    ]);
+  });
+
+  it('translates rules to their layer-4 view', () => {
+    expect(ztunnelRule({ from: [{ source: { principals: ['a'], requestPrincipals: ['x'] } }] }, 'ALLOW')).toEqual({ never: 'dropped at ztunnel: an ALLOW rule with HTTP field requestPrincipals never matches there' });
+    expect(ztunnelRule({ from: [{ source: { principals: ['a'], requestPrincipals: ['x'] } }] }, 'DENY')).toEqual({ rule: { from: [{ source: { principals: ['a'] } }] } });
+    expect(ztunnelRule({ when: [{ key: 'request.headers[x]', values: ['1'] }] }, 'DENY')).toEqual({ never: 'ztunnel cannot evaluate when request.headers[x]: the condition matches nothing there' });
+    expect(ztunnelRule({ to: [{ operation: { ports: ['1'] } }], when: [{ key: 'source.ip', values: ['10.0.0.1'] }] }, 'ALLOW'))
+      .toEqual({ rule: { to: [{ operation: { ports: ['1'] } }], when: [{ key: 'source.ip', values: ['10.0.0.1'] }] } });
+    expect(ztunnelRule({}, 'ALLOW')).toEqual({ rule: {} });
+  });
+
+  it('a sidecar destination the inventory declares ignores Service-bound policies; an undeclared one is UNDECIDED', () => {
+    const yaml = `${STRICT_MESH}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api-l7, namespace: shop }
+spec: { targetRefs: [{ group: "", kind: Service, name: api }], rules: [{ to: [{ operation: { methods: [GET] } }] }] }
+`;
+    expect(decide(analysis(yaml, [{ namespace: 'shop', name: 'api', dataplane: 'SIDECAR' }, { namespace: 'shop', name: 'web' }]), { from: 'shop/web', to: 'shop/api', port: 8080 }).verdict).toBe('ALLOWED');
+    expect(decide(analysis(yaml, [{ namespace: 'shop', name: 'api' }, { namespace: 'shop', name: 'web' }]), { from: 'shop/web', to: 'shop/api', port: 8080 }).verdict).toBe('UNDECIDED');
+  });
+});
+
+describe('inventory files', () => {
+  it('read dataplane and waypoint, and refuse a waypoint without ambient', () => {
+    const inventory = parseInventory('workloads:\n  - { namespace: payments, name: ledger, dataplane: ambient, waypoint: wp }\n');
+    expect(inventory.workloads[0]).toMatchObject({ dataplane: 'AMBIENT', waypoint: 'wp' });
+    expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, waypoint: wp }\n')).toThrow(/workloads\[0\].waypoint is set, but only an ambient workload \(dataplane: ambient\) uses a waypoint/);
+    expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, dataplane: node }\n')).toThrow(/workloads\[0\].dataplane must be "sidecar" or "ambient", not "node"/);
+  });
+});
