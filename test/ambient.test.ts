@@ -197,11 +197,11 @@ describe('ambient refusals', () => {
     expect(build((app) => meshAndNamespace(app, { ...ambient, waypoint: Waypoint.named('Way Point') })))
       .toThrow(/waypoint name "Way Point" is not a valid DNS-1123 label/);
     expect(build((app) => meshAndNamespace(app, { dataplane: 'ambient' as Dataplane })))
-      .toThrow(/dataplane "ambient" is not a Dataplane \(Dataplane.SIDECAR or Dataplane.AMBIENT\)/);
+      .toThrow(/^\[shop\] dataplane "ambient" is not a Dataplane: use Dataplane.SIDECAR, Dataplane.AMBIENT$/);
     expect(build((app) => new ZeroTrustMesh(app, 'mesh', { dataplane: 'AMBIENT ' as Dataplane })))
-      .toThrow(/dataplane "AMBIENT " is not a Dataplane/);
+      .toThrow(/^\[mesh\] dataplane "AMBIENT " is not a Dataplane: use Dataplane.SIDECAR, Dataplane.AMBIENT$/);
     expect(build((app) => meshAndNamespace(app, { ...ambient, waypoint: 'waypoint' as unknown as Waypoint })))
-      .toThrow(/waypoint must be Waypoint.named\(name\) or Waypoint.NONE/);
+      .toThrow(/^\[shop\] waypoint must be Waypoint.named\(name\) or Waypoint.NONE, got "waypoint"$/);
   });
   it('refuses a model whose dataplane is not SIDECAR or AMBIENT', () => {
     expect(() => compileMesh({

@@ -37,7 +37,7 @@ describe('unknown option keys are refused with the nearest valid name', () => {
   });
   it('lists the options when nothing is close', () => {
     expect(build((app) => new ZeroTrustMesh(app, 'mesh', js({ colour: 'blue' }))))
-      .toThrow(/^\[mesh\] unknown option "colour"; the options are "trustDomain", "rootNamespace", "mtls", "clusterDomain"$/);
+      .toThrow(/^\[mesh\] unknown option "colour"; the options are "trustDomain", "rootNamespace", "mtls", "clusterDomain", "dataplane"$/);
   });
   it('every construct and factory', () => {
     expect(build((app) => new ZeroTrustMesh(app, 'mesh', js({ trustdomain: 'x' })))).toThrow(/\[mesh\] unknown option "trustdomain"; did you mean "trustDomain"\?/);
