@@ -74,7 +74,12 @@ describe('learnFromTraffic against the shop', () => {
       expect.objectContaining({ destination: 'legacy/*', port: 8080, namespaceWide: true }),
       expect.objectContaining({ destination: 'production/payment-service', port: 9090, mode: 'PERMISSIVE', namespaceWide: false, clients: [{ caller: 'plaintext', count: 20160, verdict: 'ALLOWED' }] }),
     ]);
-    expect(report.unobserved).toEqual([]);
+    expect(report.unobserved).toEqual([
+      // The ambient payments namespace of the shop: no fixture flow goes there.
+      { from: 'payments/ledger', to: 'payments/vault' },
+      { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout' },
+      { from: 'production/payment-service', to: 'payments/ledger' },
+    ]);
     expect(report.suggestions).toEqual([
       '// Variables are your constructs: legacy = the ZeroTrustNamespace legacy, production = the ZeroTrustNamespace production, cart = production/cart, frontend = production/frontend, orders = production/orders.',
       "const billing = legacy.addWorkload('billing'); // observed, not declared",
@@ -106,7 +111,13 @@ describe('learnFromTraffic against the shop', () => {
   it('lists declared edges that no flow used', () => {
     const { mesh } = shop();
     const report = learnFromTraffic(analysisFromModel(mesh.toModel()), flows().filter((f) => f.destination !== 'production/cart'));
-    expect(report.unobserved).toEqual([{ from: 'production/frontend', to: 'production/cart' }]);
+    expect(report.unobserved).toEqual([
+      // The ambient payments namespace of the shop: no fixture flow goes there.
+      { from: 'payments/ledger', to: 'payments/vault' },
+      { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout' },
+      { from: 'production/frontend', to: 'production/cart' },
+      { from: 'production/payment-service', to: 'payments/ledger' },
+    ]);
   }, TIMEOUT);
 });
 
@@ -116,7 +127,7 @@ describe('zero-trust learn', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout.split('\n')[0]).toMatch(/: 11 observed flows; 6 would be denied, 2 depend on the request, 3 destination ports with plaintext clients, 0 declared edges never observed$/);
+    expect(r.stdout.split('\n')[0]).toMatch(/: 11 observed flows; 6 would be denied, 2 depend on the request, 3 destination ports with plaintext clients, 3 declared edges never observed$/);
     expect(r.stdout).toContain('  production/frontend -> production/orders port 8080  HTTP  310 requests (403: 310)\n      denied: no rule of the ALLOW policies that select production/orders matches');
     expect(r.stdout).toContain('  orders.allowFrom(frontend, { ports: [8080] }); // production/frontend -> production/orders, 310 observed');
     const json = await zt(['learn', '--prometheus', REQUESTS, '--app', 'apps/shop.ts', '--format', 'json', '-q']);
