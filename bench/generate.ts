@@ -188,14 +188,16 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     if (sourceNamespace !== undefined && dest.ns.denied.has(sourceNamespace)) continue;
 
     const options: { -readonly [K in keyof EdgeOptions]: EdgeOptions[K] } = {};
+    // The limits are a function of l7 and the destination: (source, l7) identifies the edge.
+    let l7 = -1;
     if (chance(0.3)) {
-      const l7 = int(3);
+      l7 = int(3);
       if (l7 === 0) options.methods = ['GET'];
       if (l7 === 1) { options.methods = ['GET', 'POST']; options.paths = [`/api/v1/${dest.w.name}/*`]; }
       // Port 8080 is never a plaintext port, and is declared on every workload that declares ports.
       if (l7 === 2) { options.ports = [8080]; options.paths = ['/healthz', '/api/*']; }
     }
-    const key = `${source.peerName}|${JSON.stringify(options)}`;
+    const key = `${source.peerName}|${l7}`;
     let seen = used.get(dest.w);
     if (!seen) used.set(dest.w, (seen = new Set()));
     if (seen.has(key)) continue;

@@ -164,7 +164,7 @@ export class Workload extends Construct implements IWorkload {
     const edge = new EdgeDeclaration(peer, this, options, declaredBy);
     this.recordedIds.add(id);
     this.inbound.push({ edge, declaration: edge });
-    this.namespace.mesh._attachOrigin(declaredBy, this);
+    this.namespace.mesh._changed();
     return edge;
   }
 

@@ -145,6 +145,16 @@ export class ZeroTrustMesh extends Chart {
     this.version++;
   }
 
+  /**
+   * @internal
+   * The declared intent changed (an edge was recorded with allowFrom/allowTo): the next synth
+   * compiles again. The edge's reporter is its workload, found when an issue names it (see
+   * reporterOf): registering every edge's path here cost a map entry per edge.
+   */
+  public _changed(): void {
+    this.version++;
+  }
+
   /** The intent model of everything declared in this mesh so far. */
   public toModel(): MeshModel {
     const builder: MeshModelBuilder = { namespaces: [], edges: [], externalServices: [], clientTls: [] };
@@ -202,10 +212,26 @@ export class ZeroTrustMesh extends Chart {
    * issue of the reporter itself is its bare message, one of an edge recorded on a workload starts
    * with the edge's id (`[shop/api] from-shop.web: ...`), and any other starts with its origin.
    */
+  /**
+   * The construct that reports issues of `origin`: the attached construct of that path, else the
+   * workload that recorded an edge of that path with allowFrom/allowTo (`<workload path>/<edge
+   * id>`; allowFrom refuses an id that is also a child's, so the two cannot clash), else the mesh.
+   */
+  private reporterOf(origin: string): IConstruct {
+    const attached = this.reporters.get(origin);
+    if (attached) return attached;
+    const slash = origin.lastIndexOf('/');
+    const parent = slash > 0 ? this.reporters.get(origin.slice(0, slash)) : undefined;
+    // (A Workload, recognized by its method: importing the class here would be an import cycle.)
+    const recorder = parent as { _declaresEdge?: (id: string) => boolean } | undefined;
+    if (parent && typeof recorder!._declaresEdge === 'function' && recorder!._declaresEdge(origin.slice(slash + 1))) return parent;
+    return this;
+  }
+
   private messagesByReporter(issues: readonly ValidationIssue[]): Map<IConstruct, string[]> {
     const messages = new Map<IConstruct, string[]>();
     for (const issue of issues) {
-      const reporter = this.reporters.get(issue.path) ?? this;
+      const reporter = this.reporterOf(issue.path);
       const base = reporter.node.path;
       const message = issue.path === base ? issue.message
         : reporter !== this && issue.path.startsWith(`${base}/`) ? `${issue.path.slice(base.length + 1)}: ${issue.message}`

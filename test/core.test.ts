@@ -63,3 +63,39 @@ describe('model checks the constructs cannot reach', () => {
     expect(text).toMatch(/external service must belong to a ZeroTrustNamespace; "elsewhere" is not declared/);
   });
 });
+
+describe('selector overlap check', () => {
+  // The pairwise check the validation used before it indexed workloads by label entry: every
+  // ordered pair, a's labels contained in b's, identical selectors reported once.
+  const pairwise = (workloads: readonly WorkloadModel[]) => {
+    const out: string[] = [];
+    for (const a of workloads) {
+      for (const b of workloads) {
+        if (a === b || !Object.entries(a.labels).every(([k, v]) => b.labels[k] === v)) continue;
+        if (Object.keys(a.labels).length === Object.keys(b.labels).length && a.name > b.name) continue;
+        out.push(`[${a.origin}] the selector of workload "${a.name}" (${JSON.stringify(a.labels)}) also selects the pods of "${b.name}"`);
+      }
+    }
+    return out;
+  };
+  const overlaps = (m: MeshModel) => validateMesh(m).filter((i) => i.message.includes('also selects the pods of'))
+    .map((i) => `[${i.path}] ${i.message.slice(0, i.message.indexOf(' (', i.message.indexOf('pods of')))}`);
+
+  it('reports the same pairs, in the same order, as comparing every pair', async () => {
+    const fc = await import('fast-check');
+    const labels = fc.dictionary(fc.constantFrom('app', 'tier', 'env'), fc.constantFrom('a', 'b', 'c'), { maxKeys: 3 });
+    fc.assert(fc.property(fc.array(labels, { minLength: 1, maxLength: 12 }), (sets) => {
+      const workloads = sets.map((l, i) => workload(`w${String(i).padStart(2, '0')}`, { labels: l }));
+      const m = mesh({ namespaces: [namespace({ workloads })] });
+      expect(overlaps(m)).toEqual(pairwise(workloads));
+    }), { numRuns: 300 });
+  }, 60_000);
+
+  it('names each overlapping pair in a namespace of thousands of workloads', () => {
+    // A canary (app=api, track=canary) among 5,000 workloads: the plain "api" selector selects it.
+    const workloads = [...Array.from({ length: 5000 }, (_, i) => workload(`svc-${i}`)), workload('api'), workload('api-canary', { labels: { app: 'api', track: 'canary' } })];
+    expect(overlaps(mesh({ namespaces: [namespace({ workloads })] }))).toEqual([
+      '[shop/api] the selector of workload "api" ({"app":"api"}) also selects the pods of "api-canary"',
+    ]);
+  }, 60_000);
+});

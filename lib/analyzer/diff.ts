@@ -9,7 +9,7 @@ import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
 import { accessCovers } from './coverage';
 import { externalServices, ExternalService } from './external';
 import { formatRequests } from './format';
-import { findWorkloadIn } from './inventory';
+import { findWorkloadIn, WorkloadInfo } from './inventory';
 import type { MtlsMode } from './peer-authentication';
 
 export type EdgeChangeKind = 'added' | 'removed' | 'widened' | 'narrowed' | 'changed';
@@ -37,6 +37,23 @@ export interface ModeChange {
   readonly afterSource?: string;
 }
 
+/**
+ * The mesh-wide default (the PeerAuthentication without a selector in the root namespace) changed
+ * mode. Reported even when no workload follows it, since a namespace without its own
+ * PeerAuthentication (a new one, say) takes it: a mesh-wide change that alters no access today.
+ */
+export interface MeshDefaultChange {
+  readonly kind: 'weakened' | 'strengthened';
+  readonly before: MtlsMode;
+  readonly after: MtlsMode;
+  readonly beforeSource?: string;
+  readonly afterSource?: string;
+  /** Workloads (with a sidecar) whose mode comes from the mesh default on either side. */
+  readonly reached: number;
+  /** Workloads that do not follow it on either side: their namespace's or their own PeerAuthentication sets their mode. */
+  readonly overridden: number;
+}
+
 export interface ExternalChange {
   readonly kind: 'added' | 'removed' | 'changed';
   /** "namespace/host". */
@@ -54,6 +71,8 @@ export interface EnforcementChange {
 export interface SemanticDiff {
   readonly edges: readonly EdgeChange[];
   readonly modes: readonly ModeChange[];
+  /** Set when the mesh-wide default mode changed, whether or not any workload follows it. */
+  readonly meshDefault?: MeshDefaultChange;
   readonly external: readonly ExternalChange[];
   readonly enforcement: readonly EnforcementChange[];
   /** Every caller evaluated on either side (to group "anyone" changes). */
@@ -71,18 +90,61 @@ export function semanticDiff(before: Analysis, after: Analysis): SemanticDiff {
   const now = callerEngine(prepare(after));
   const edges = edgeChanges(before, after, old, now);
   const modes = modeChanges(before, after);
+  const meshDefault = meshDefaultChange(before, after);
   const external = externalChanges(externalServices(before), externalServices(after));
   const enforcement = enforcementChanges(before, after);
   const widens = edges.some((e) => e.widens) || modes.some((m) => m.kind === 'weakened') || external.some((e) => e.widens)
     || enforcement.some((e) => e.kind === 'enforced to dry-run');
   const callers = [...new Set([...old.callers.map((c) => c.id), ...now.callers.map((c) => c.id)])].sort(compare);
   const plaintextCallers = [...new Set([...old.plaintextCallers, ...now.plaintextCallers])].sort(compare);
-  return { edges, modes, external, enforcement, callers, plaintextCallers, widens };
+  return { edges, modes, ...(meshDefault ? { meshDefault } : {}), external, enforcement, callers, plaintextCallers, widens };
 }
 
 /** True when nothing changed. */
 export function isEmptyDiff(diff: SemanticDiff): boolean {
-  return diff.edges.length + diff.modes.length + diff.external.length + diff.enforcement.length === 0;
+  return diff.edges.length + diff.modes.length + diff.external.length + diff.enforcement.length === 0 && !diff.meshDefault;
+}
+
+/**
+ * The change of the mesh-wide default mode, if its mode changed, with how many workloads follow it
+ * and how many override it. Only computed when the root namespace's PeerAuthentications differ.
+ */
+function meshDefaultChange(before: Analysis, after: Analysis): MeshDefaultChange | undefined {
+  const pb = prepare(before);
+  const pa = prepare(after);
+  const rootB = before.inventory.rootNamespace;
+  const rootA = after.inventory.rootNamespace;
+  if (rootB === rootA && sameList(pb.peerAuthenticationsIn(rootB), pa.peerAuthenticationsIn(rootA), sameObject)) return undefined;
+  const b = pb.mtlsOf(rootB).modeFor(undefined);
+  const a = pa.mtlsOf(rootA).modeFor(undefined);
+  if (b.mode === a.mode) return undefined;
+  // A workload follows the mesh default when its mode comes from a root namespace policy, or from
+  // Istio's default (no policy at all, PERMISSIVE) when there is none.
+  const follows = (p: Prepared, root: string, namespace: string, w: WorkloadInfo) => {
+    const source = p.mtlsOf(namespace, w).base.source;
+    return source === undefined || source.startsWith(`${root}/`);
+  };
+  let reached = 0;
+  let overridden = 0;
+  const seen = new Set<string>();
+  for (const analysis of [before, after]) {
+    for (const w of analysis.inventory.workloads) {
+      if (!w.sidecar) continue;
+      const id = `${w.namespace}/${w.name}`;
+      if (seen.has(id)) continue;
+      seen.add(id);
+      const wb = findWorkloadIn(before.inventory, w.namespace, w.name);
+      const wa = findWorkloadIn(after.inventory, w.namespace, w.name);
+      if ((wb && follows(pb, rootB, w.namespace, wb)) || (wa && follows(pa, rootA, w.namespace, wa))) reached++;
+      else overridden++;
+    }
+  }
+  return {
+    kind: STRENGTH[a.mode] < STRENGTH[b.mode] ? 'weakened' : 'strengthened',
+    before: b.mode, after: a.mode,
+    ...(b.source ? { beforeSource: b.source } : {}), ...(a.source ? { afterSource: a.source } : {}),
+    reached, overridden,
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ export type { Access, Grant, GraphNode, ReachabilityGraph, ReachabilityOptions, 
 export { externalServices } from './external';
 export type { ExternalClient, ExternalPort, ExternalService } from './external';
 export { isEmptyDiff, semanticDiff } from './diff';
-export type { EdgeChange, EnforcementChange, ExternalChange, ModeChange, SemanticDiff } from './diff';
+export type { EdgeChange, EnforcementChange, ExternalChange, MeshDefaultChange, ModeChange, SemanticDiff } from './diff';
 export { renderReadiness, strictReadiness } from './readiness';
 export type { BreakingClient, NamespaceReadiness, PlaintextException, ReadinessReport } from './readiness';
 export type { Format } from './format';

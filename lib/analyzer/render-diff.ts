@@ -1,7 +1,7 @@
 // `zero-trust diff`: the semantic change, as plain text for a terminal or as Markdown for a pull
 // request comment, with a Mermaid diagram of the changed edges.
 import { compare } from './config';
-import type { EdgeChange, SemanticDiff } from './diff';
+import type { EdgeChange, MeshDefaultChange, SemanticDiff } from './diff';
 import { isEmptyDiff } from './diff';
 import { ANY_MESH, ANYONE, Cell, compressCallers, Format, markdownText, table } from './format';
 import { fitsMermaid, MERMAID_LIMITS, MermaidBuilder, namespaceNode } from './mermaid';
@@ -27,6 +27,7 @@ export function summarizeDiff(diff: SemanticDiff): string {
     count(kinds('changed'), 'edge changed', 'edges changed'),
     count(diff.modes.filter((m) => m.kind === 'weakened').length, 'mTLS mode weakened', 'mTLS modes weakened'),
     count(diff.modes.filter((m) => m.kind === 'strengthened').length, 'mTLS mode strengthened', 'mTLS modes strengthened'),
+    diff.meshDefault ? `mesh-wide mTLS default ${diff.meshDefault.kind} (${meshDefaultReach(diff.meshDefault)})` : '',
     count(diff.external.length, 'external service changed', 'external services changed'),
     count(diff.enforcement.length, 'enforcement change', 'enforcement changes'),
   ].filter(Boolean);
@@ -36,6 +37,11 @@ export function summarizeDiff(diff: SemanticDiff): string {
 
 export function renderDiff(diff: SemanticDiff, format: Format, title = 'zero-trust diff', options: DiffRenderOptions = {}): string {
   return format === 'markdown' ? renderMarkdown(diff, title, options) : renderText(diff, title);
+}
+
+function meshDefaultReach(m: MeshDefaultChange): string {
+  const workloads = (n: number) => `${n.toLocaleString('en-US')} workload${n === 1 ? '' : 's'}`;
+  return `reaches ${workloads(m.reached)}, ${workloads(m.overridden)} override it`;
 }
 
 function modeTarget(m: SemanticDiff['modes'][number]): string {
@@ -54,8 +60,12 @@ function renderText(diff: SemanticDiff, title: string): string {
       for (const d of e.details) out.push(`      ${d}`);
     }
   }
-  if (diff.modes.length > 0) {
+  if (diff.modes.length > 0 || diff.meshDefault) {
     out.push('', 'mTLS');
+    const d = diff.meshDefault;
+    if (d) {
+      out.push(`  ${d.kind === 'weakened' ? '!' : '+'} ${d.kind.padEnd(12)} mesh default: ${d.before} -> ${d.after}${d.afterSource ? ` (${d.afterSource})` : ''}; ${meshDefaultReach(d)} (their namespace's or their own PeerAuthentication)`);
+    }
     for (const m of diff.modes) {
       out.push(`  ${m.kind === 'weakened' ? '!' : '+'} ${m.kind.padEnd(12)} ${modeTarget(m)}: ${m.before} -> ${m.after}${m.afterSource ? ` (${m.afterSource})` : ''}`);
     }
@@ -130,11 +140,13 @@ function renderMarkdown(diff: SemanticDiff, title: string, options: DiffRenderOp
       what: 'edges',
     });
   }
-  if (diff.modes.length > 0) {
+  if (diff.modes.length > 0 || diff.meshDefault) {
+    const d = diff.meshDefault;
+    const meshRow = d ? [{ cells: [d.kind, `mesh default (${meshDefaultReach(d)})`, d.before, d.after, d.afterSource ?? 'default'], first: d.kind === 'weakened' }] : [];
     sections.push({
       heading: '#### mTLS',
       headers: ['change', 'where', 'before', 'after', 'set by'],
-      rows: diff.modes.map((m) => ({ cells: [m.kind, modeTarget(m), m.before, m.after, m.afterSource ?? 'default'], first: m.kind === 'weakened' })),
+      rows: [...meshRow, ...diff.modes.map((m) => ({ cells: [m.kind, modeTarget(m), m.before, m.after, m.afterSource ?? 'default'], first: m.kind === 'weakened' }))],
       what: 'mode changes',
     });
   }

@@ -209,14 +209,46 @@ function validateNamespace(ns: NamespaceModel, report: Report): void {
 
   // A selector is a subset match: a workload whose labels are contained in another's selects that
   // workload's pods too, and its ALLOW policy would admit its callers there.
-  const list = [...names.values()];
-  const labelEntries = list.map((w) => Object.entries(w.labels)); // once per workload, not per pair
+  checkSelectorOverlap([...names.values()], report);
+}
+
+/**
+ * Reports every workload whose labels (its selector) are contained in another workload's labels.
+ * Comparing every pair is quadratic in the workloads of a namespace (16 million pairs at 4,000);
+ * instead the workloads are indexed by label entry, and a workload is only compared with those
+ * that carry its rarest entry: any workload it selects must carry every one of its entries. The
+ * posting lists keep declaration order, so the issues come out in the order the pairwise loop gave
+ * them (a in order, then b in order).
+ */
+function checkSelectorOverlap(list: readonly WorkloadModel[], report: Report): void {
+  const entries = list.map((w) => Object.entries(w.labels)); // once per workload, not per pair
+  const sizes = list.map((w) => Object.keys(w.labels).length);
+  const postings = new Map<string, number[]>();
+  const entryKey = (k: string, v: string) => `${k}\u0000${v}`;
+  entries.forEach((labels, i) => {
+    for (const [k, v] of labels) {
+      const key = entryKey(k, v);
+      const posting = postings.get(key);
+      if (posting === undefined) postings.set(key, [i]);
+      else if (posting[posting.length - 1] !== i) posting.push(i); // (a key given twice is one entry)
+    }
+  });
   for (const [i, a] of list.entries()) {
-    for (const b of list) {
-      if (a === b) continue;
-      const containsA = labelEntries[i].every(([k, v]) => b.labels[k] === v);
+    // The workloads that could contain a's labels: all of them when a has none.
+    let candidates: readonly number[] | undefined;
+    for (const [k, v] of entries[i]) {
+      const posting = postings.get(entryKey(k, v))!;
+      if (candidates === undefined || posting.length < candidates.length) candidates = posting;
+      if (candidates.length === 1) break; // only a itself
+    }
+    if (candidates !== undefined && candidates.length === 1) continue;
+    const others = candidates ?? list.map((_, j) => j);
+    for (const j of others) {
+      if (j === i) continue;
+      const b = list[j];
+      const containsA = entries[i].every(([k, v]) => b.labels[k] === v);
       if (containsA) {
-        const same = Object.keys(a.labels).length === Object.keys(b.labels).length;
+        const same = sizes[i] === sizes[j];
         if (same && a.name > b.name) continue; // report identical selectors once
         report(a.origin, `the selector of workload "${a.name}" (${JSON.stringify(a.labels)}) also selects the pods of "${b.name}" (${JSON.stringify(b.labels)}): ` +
           `policies for "${a.name}" would apply to "${b.name}" too. Give each workload a label the other does not have`);

@@ -71,6 +71,39 @@ spec: { selector: { matchLabels: { app: api } }, portLevelMtls: { 9090: { mode: 
     ]);
   });
 
+  it('reports a mesh-wide default change that no workload follows, with the workloads that override it', () => {
+    // prod has its own PeerAuthentication: the mesh default reaches none of its workloads.
+    const nsDefault = `
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: prod }
+spec: { mtls: { mode: STRICT } }
+`;
+    const strict = closed + nsDefault;
+    const permissive = strict.replace(STRICT_MESH, STRICT_MESH.replace('STRICT', 'PERMISSIVE'));
+    const d = diff(strict, permissive);
+    expect(d.edges).toEqual([]);
+    expect(d.modes).toEqual([]);
+    expect(d.meshDefault).toEqual({ kind: 'weakened', before: 'STRICT', after: 'PERMISSIVE', beforeSource: 'istio-system/default', afterSource: 'istio-system/default', reached: 0, overridden: 2 });
+    expect(isEmptyDiff(d)).toBe(false);
+    expect(d.widens).toBe(false);
+    expect(renderDiff(d, 'text')).toBe([
+      'zero-trust diff: mesh-wide mTLS default weakened (reaches 0 workloads, 2 workloads override it); does not widen access',
+      '',
+      'mTLS',
+      "  ! weakened     mesh default: STRICT -> PERMISSIVE (istio-system/default); reaches 0 workloads, 2 workloads override it (their namespace's or their own PeerAuthentication)",
+      '',
+    ].join('\n'));
+    expect(renderDiff(d, 'markdown')).toContain('| weakened | mesh default (reaches 0 workloads, 2 workloads override it) | STRICT | PERMISSIVE | istio-system/default |');
+    // Where the workloads follow it, the same change is counted as reaching them, next to their own mode changes.
+    const reaching = diff(closed, closed.replace(STRICT_MESH, STRICT_MESH.replace('STRICT', 'PERMISSIVE')));
+    expect(reaching.meshDefault).toMatchObject({ kind: 'weakened', reached: 2, overridden: 0 });
+    expect(reaching.modes.map((m) => m.workload)).toEqual(['prod/*', 'prod/api', 'prod/web']);
+    // Another root namespace policy with the same mode is no change of the default.
+    expect(diff(strict, strict + nsDefault.replace('namespace: prod', 'namespace: istio-system').replace('name: default', 'name: other')).meshDefault).toBeUndefined();
+  });
+
   it('reports enforcement moving between dry-run and enforced', () => {
     const dry = closed.replace('name: allow-nothing, namespace: prod', 'name: allow-nothing, namespace: prod, annotations: { istio.io/dry-run: "true" }');
     const d = diff(closed, dry);
