@@ -89,6 +89,37 @@ export class WorkloadPort {
   private constructor(public readonly number: number, public readonly protocol: 'HTTP' | 'HTTP2' | 'GRPC' | 'TCP') {}
 }
 
+/**
+ * A plaintext exception limited to what a client without a sidecar needs, such as a Prometheus
+ * scraping an application port: `{ port: 9080, methods: ['GET'], paths: ['/metrics'] }`.
+ */
+export interface PlaintextException {
+  /** The workload (container) port that accepts plaintext. */
+  readonly port: number;
+  /**
+   * HTTP methods plaintext clients may use, upper case.
+   * @default - every method
+   */
+  readonly methods?: string[];
+  /**
+   * Paths plaintext clients may request (same forms as an edge's paths).
+   * @default - every path
+   */
+  readonly paths?: string[];
+  /**
+   * Addresses plaintext clients may come from (the scraper's pod CIDR, say).
+   * @default - any client without a mesh identity
+   */
+  readonly ipBlocks?: string[];
+  /**
+   * Accept an exception without methods or paths on a port that also serves identity edges: any
+   * client without a sidecar can then send any request to that port, and the identity the edges
+   * check no longer protects it.
+   * @default false
+   */
+  readonly acceptIdentityBypass?: boolean;
+}
+
 /** Layer-7 limits of an edge. Every list must be non-empty when given. */
 export interface EdgeOptions {
   /**

@@ -1,13 +1,13 @@
 import { createHash } from 'node:crypto';
 import { Construct } from 'constructs';
 import type { EdgeModel, SourceModel, WorkloadModel } from './core/model';
-import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPort, checkTrustDomain, failEarly } from './core/values';
+import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPlaintextException, checkPort, checkTrustDomain, failEarly } from './core/values';
 import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
 import { brandDeclaredWorkload, brandImportedWorkload } from './options/brands';
 import { checkInput, pathOf } from './options/check';
 import * as Options from './options/schemas';
-import { EdgeOptions, MtlsMode, WorkloadPort } from './types';
+import { EdgeOptions, MtlsMode, PlaintextException, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
 import { useDictionaryChildren } from './zero-trust-mesh';
 
@@ -38,6 +38,15 @@ export interface WorkloadOptions {
    * @default - any client without a mesh identity
    */
   readonly plaintextIpBlocks?: string[];
+  /**
+   * Plaintext exceptions limited to what the client without a sidecar needs:
+   * `[{ port: 9080, methods: ['GET'], paths: ['/metrics'] }]`. Each port gets a PERMISSIVE
+   * port-level mode and one ALLOW rule for clients without a mesh identity, limited as given. On a
+   * port that also serves identity edges, an exception needs methods or paths (or
+   * `acceptIdentityBypass: true`).
+   * @default - none
+   */
+  readonly plaintext?: PlaintextException[];
   /**
    * The ports the workload serves, with their protocol. When declared, edges may only name these
    * ports, and methods or paths toward a TCP port are refused.
@@ -108,6 +117,7 @@ export class Workload extends Construct implements IWorkload {
   public readonly peerName: string;
   private readonly plaintextPorts: readonly number[];
   private readonly plaintextIpBlocks: readonly string[];
+  private readonly plaintextExceptions: readonly PlaintextException[];
   private readonly ports: readonly WorkloadPort[];
   /** Ids of the edges declared with allowFrom/allowTo: plain records, not constructs (see EdgeDeclaration). */
   private readonly recordedIds = new Set<string>();
@@ -128,6 +138,7 @@ export class Workload extends Construct implements IWorkload {
     this.mtls = props.mtls;
     this.plaintextPorts = [...(props.plaintextPorts ?? [])];
     this.plaintextIpBlocks = [...(props.plaintextIpBlocks ?? [])];
+    this.plaintextExceptions = props.plaintext ?? []; // fresh objects and arrays from the schema
     this.ports = [...(props.ports ?? [])];
     this.peerName = `${this.namespaceName}.${id}`;
 
@@ -137,8 +148,9 @@ export class Workload extends Construct implements IWorkload {
       checkLabels('labels', this.labels),
       ...this.plaintextPorts.map((p) => checkPort('plaintext port', p)),
       ...this.plaintextIpBlocks.map(checkIpBlock),
+      ...this.plaintextExceptions.flatMap((e, i) => checkPlaintextException(`plaintext[${i}]`, e)),
       ...this.ports.map((p) => checkPort('port', p.number)));
-    for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['ports', props.ports]] as const) {
+    for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['plaintext', props.plaintext], ['ports', props.ports]] as const) {
       if (list !== undefined && list.length === 0) failEarly(this.node.path, `${field} is an empty list; omit it instead`);
     }
     scope._addWorkload(this);
@@ -212,6 +224,7 @@ export class Workload extends Construct implements IWorkload {
       ...(this.mtls !== undefined ? { mode: this.mtls } : {}),
       plaintextPorts: this.plaintextPorts,
       plaintextIpBlocks: this.plaintextIpBlocks,
+      ...(this.plaintextExceptions.length > 0 ? { plaintextExceptions: this.plaintextExceptions } : {}),
       ports: this.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
       origin: this.node.path,
     };

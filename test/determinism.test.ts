@@ -15,7 +15,7 @@ const steps: Step[] = [
 ];
 const workloadSteps: Step[] = [
   ({ ns, w }) => { w.web = ns.prod.addWorkload('web'); },
-  ({ ns, w }) => { w.api = ns.prod.addWorkload('api', { plaintextPorts: [9090] }); },
+  ({ ns, w }) => { w.api = ns.prod.addWorkload('api', { plaintext: [{ port: 9090, methods: ['GET'], paths: ['/metrics'] }] }); },
   ({ ns, w }) => { w.db = ns.prod.addWorkload('db'); },
   ({ ns, w }) => { w.grafana = ns.ops.addWorkload('grafana'); },
 ];

@@ -1,8 +1,14 @@
 // The holes a careless user fell into: values Istio rejects after merge, identities from another
 // mesh, rules that can never decide anything. Each is refused with a message, or compiled exactly.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { AllowEdge, MtlsMode, Peer, ZeroTrustMesh, ZeroTrustNamespace } from '../lib';
+import { AllowEdge, Dataplane, MtlsMode, Peer, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace } from '../lib';
+import { decide } from '../lib/analyzer/decide';
+import { inventoryFromModel } from '../lib/analyzer/inventory';
+import { loadIstioDir } from '../lib/analyzer/load';
 import { compileMesh, MeshModel } from '../lib';
 import { checkIpBlock, ipInBlock, parseIpBlock } from '../lib/core/ip';
 import { matchIp } from '../lib/analyzer/match';
@@ -111,5 +117,78 @@ describe('identities from another mesh', () => {
       new ZeroTrustMesh(app, 'mesh');
       new ZeroTrustMesh(app, 'mesh-2', { trustDomain: 'other.example' });
     })).toThrow(/^\[mesh-2\] root namespace "istio-system" is already the root namespace of mesh mesh: both would emit the mesh-wide PeerAuthentication "default" there/);
+  });
+});
+
+describe('plaintext exceptions limited to what the scraper needs', () => {
+  const gateway = Peer.serviceAccount('istio-ingress', 'gateway');
+  it('refuses an unlimited plaintext exception on an app port that serves identity edges (Bookinfo productpage on 9080)', () => {
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('productpage', { ports: [WorkloadPort.http(9080)], plaintextPorts: [9080] }).allowFrom(gateway);
+    })).toThrow(/\[shop\/productpage\] plaintext port 9080 of shop\/productpage also serves identity edges \(service account istio-ingress\/gateway, declared by shop\/productpage\/from-sa\.istio-ingress\.gateway\): any client without a sidecar could send any request to it.*plaintext: \[\{ port: 9080, methods: \['GET'\], paths: \['\/metrics'\] \}\]/);
+    // An edge that names the port serves it too, declared ports or not.
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('api', { plaintextPorts: [9090] }).allowFrom(gateway, { ports: [9090] });
+    })).toThrow(/plaintext port 9090 of shop\/api also serves identity edges/);
+  });
+  it('compiles a limited exception: GET /metrics from the scraper\'s addresses, next to the identity edges', () => {
+    const docs = synthDocs((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('productpage', {
+        ports: [WorkloadPort.http(9080)],
+        plaintext: [{ port: 9080, methods: ['GET'], paths: ['/metrics'], ipBlocks: ['10.8.0.0/16'] }],
+      }).allowFrom(gateway);
+    });
+    expect(find(docs, 'PeerAuthentication', 'shop', 'productpage-mtls').spec.portLevelMtls).toEqual({ 9080: { mode: 'PERMISSIVE' } });
+    expect(find(docs, 'AuthorizationPolicy', 'shop', 'productpage-allow').spec.rules).toEqual([
+      { from: [{ source: { ipBlocks: ['10.8.0.0/16'], notPrincipals: ['*'] } }], to: [{ operation: { methods: ['GET'], paths: ['/metrics'], ports: ['9080'] } }] },
+      { from: [{ source: { principals: ['cluster.local/ns/istio-ingress/sa/gateway'] } }] },
+    ]);
+  });
+  it('the analyzer reads the limited exception exactly: GET /metrics allowed, DELETE /anything denied', () => {
+    const outdir = mkdtempSync(join(tmpdir(), 'zt-holes-'));
+    let analysis: Parameters<typeof decide>[0];
+    try {
+      const app = new App({ outdir });
+      const { mesh, ns } = meshAndNamespace(app);
+      ns.addWorkload('productpage', { ports: [WorkloadPort.http(9080)], plaintext: [{ port: 9080, methods: ['GET'], paths: ['/metrics'] }] }).allowFrom(gateway);
+      app.synth();
+      analysis = { config: loadIstioDir(outdir), inventory: inventoryFromModel(mesh.toModel()) };
+    } finally {
+      rmSync(outdir, { recursive: true, force: true });
+    }
+    const ask = (method: string, path: string) => decide(analysis, { from: 'plaintext', to: 'shop/productpage', port: 9080, method, path }).verdict;
+    expect(ask('GET', '/metrics')).toBe('ALLOWED');
+    expect(ask('DELETE', '/anything')).toBe('DENIED');
+    expect(ask('GET', '/')).toBe('DENIED');
+  });
+  it('accepts an unlimited exception when accepted explicitly', () => {
+    const docs = synthDocs((app) => {
+      const { ns } = meshAndNamespace(app);
+      ns.addWorkload('api', { ports: [WorkloadPort.http(9080)], plaintext: [{ port: 9080, acceptIdentityBypass: true }] }).allowFrom(gateway);
+    });
+    expect(find(docs, 'AuthorizationPolicy', 'shop', 'api-allow').spec.rules[0]).toEqual({ from: [{ source: { notPrincipals: ['*'] } }], to: [{ operation: { ports: ['9080'] } }] });
+  });
+  it('refuses what would widen or never match', () => {
+    const workload = (options: object) => synth((app) => meshAndNamespace(app).ns.addWorkload('api', options as any));
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api', { plaintext: [{ port: 9080, method: ['GET'] } as any] })))
+      .toThrow(/^\[shop\/api\] unknown option "method" in plaintext\[0\]; did you mean "methods"\?$/);
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api', { plaintext: [{ port: 9080, paths: [] }] }))).toThrow(/\[shop\/api\] plaintext\[0\]: paths is an empty list: Istio reads an empty list as "any"/);
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api', { plaintext: [{ port: 9080, methods: ['get'] }] }))).toThrow(/\[shop\/api\] plaintext\[0\]: method "get" is not an HTTP method/);
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api', { plaintext: [{ port: 9080, ipBlocks: [':::::'] }] }))).toThrow(/plaintext\[0\]: ip block ":::::" is not an IP address/);
+    expect(workload({ plaintextPorts: [9080], plaintext: [{ port: 9080, methods: ['GET'] }] })).toThrow(/plaintext\[0\]: port 9080 is also in plaintextPorts, which admits every plaintext request to it/);
+    expect(workload({ ports: [WorkloadPort.tcp(5432)], plaintext: [{ port: 5432, methods: ['GET'] }] })).toThrow(/plaintext\[0\]: methods\/paths on TCP port 5432/);
+    expect(workload({ ports: [WorkloadPort.http(8080)], plaintext: [{ port: 9090, paths: ['/metrics'] }] })).toThrow(/plaintext\[0\]: port 9090 is not among the declared ports/);
+  });
+});
+
+describe('plaintext exceptions in ambient mode', () => {
+  it('refuses methods and paths: ztunnel enforces plaintext exceptions at layer 4', () => {
+    expect(synth((app) => {
+      const mesh = new ZeroTrustMesh(app, 'mesh');
+      new ZeroTrustNamespace(app, 'shop', { mesh, dataplane: Dataplane.AMBIENT }).addWorkload('api', { plaintext: [{ port: 9090, paths: ['/metrics'] }] });
+    })).toThrow(/\[shop\/api\] plaintext\[0\]: methods\/paths on port 9090 of ambient workload "api": ztunnel enforces plaintext exceptions at layer 4/);
   });
 });

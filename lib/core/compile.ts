@@ -14,7 +14,7 @@ import {
 } from '../../imports/security.istio.io';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { compileAmbientMesh, compileAmbientNamespace } from './compile-ambient';
-import { compareStrings, dataplaneOf, principal, sortedUnique } from './semantics';
+import { compareStrings, dataplaneOf, plaintextPortsOf, principal, sortedUnique } from './semantics';
 import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
 import { DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION } from './annotations';
@@ -137,15 +137,16 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
   const docs: IstioDocument[] = [];
   const selector = { matchLabels: { ...workload.labels } };
   const plaintextPorts = sortedUnique(workload.plaintextPorts);
+  const permissivePorts = plaintextPortsOf(workload); // limited exceptions included
 
-  if (workload.mode !== undefined || plaintextPorts.length > 0) {
+  if (workload.mode !== undefined || permissivePorts.length > 0) {
     // portLevelMtls requires a selector (CRD rule), which is why plaintext ports live in a
     // workload-level PeerAuthentication rather than the namespace one.
     const spec: PeerAuthenticationSpec = {
       selector,
       mtls: workload.mode !== undefined ? { mode: modeOf(workload.mode) } : undefined,
-      portLevelMtls: plaintextPorts.length > 0
-        ? Object.fromEntries(plaintextPorts.map((p) => [String(p), { mode: PeerAuthenticationSpecPortLevelMtlsMode.PERMISSIVE }]))
+      portLevelMtls: permissivePorts.length > 0
+        ? Object.fromEntries(permissivePorts.map((p) => [String(p), { mode: PeerAuthenticationSpecPortLevelMtlsMode.PERMISSIVE }]))
         : undefined,
     };
     docs.push(peerAuthentication(ns.name, `${workload.name}-mtls`, spec, [workload.origin], ns.labels));
@@ -165,6 +166,16 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
       key: JSON.stringify({ from: [{ source: { notPrincipals: ['*'], ...(blocks.length > 0 ? { ipBlocks: blocks } : {}) } }], to }),
       origin: workload.origin,
     });
+  }
+  for (const exception of workload.plaintextExceptions ?? []) {
+    // A limited exception: clients without a mesh identity, on one port, only with the given
+    // methods, paths and addresses (every list non-empty: validated).
+    const source: { ipBlocks?: string[]; notPrincipals: string[] } = exception.ipBlocks ? { ipBlocks: sortedUnique(exception.ipBlocks), notPrincipals: ['*'] } : { notPrincipals: ['*'] };
+    const operation: { methods?: string[]; paths?: string[]; ports: string[] } = { ports: [String(exception.port)] };
+    if (exception.methods) operation.methods = sortedUnique(exception.methods);
+    if (exception.paths) operation.paths = sortedUnique(exception.paths);
+    const ordered = { ...(operation.methods ? { methods: operation.methods } : {}), ...(operation.paths ? { paths: operation.paths } : {}), ports: operation.ports };
+    rules.push({ rule: { from: [{ source }], to: [{ operation: ordered }] }, origin: workload.origin });
   }
   if (rules.length > 0) {
     // One ALLOW policy per destination workload.

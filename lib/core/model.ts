@@ -67,9 +67,23 @@ export interface WorkloadModel {
   readonly plaintextPorts: readonly number[];
   /** Narrows who may reach the plaintext ports; by default any client without a mesh identity. */
   readonly plaintextIpBlocks: readonly string[];
+  /**
+   * Plaintext exceptions limited to methods, paths or addresses, each on one port (PERMISSIVE
+   * port-level mode plus one ALLOW rule for clients without a mesh identity).
+   */
+  readonly plaintextExceptions?: readonly PlaintextExceptionModel[];
   /** Declared ports; when present, edges may only name these ports. */
   readonly ports: readonly WorkloadPortModel[];
   readonly origin: string;
+}
+
+export interface PlaintextExceptionModel {
+  readonly port: number;
+  readonly methods?: readonly string[];
+  readonly paths?: readonly string[];
+  readonly ipBlocks?: readonly string[];
+  /** Accepted on a port that also serves identity edges, without methods or paths (see README). */
+  readonly acceptIdentityBypass?: boolean;
 }
 
 /** Who an edge admits. Every kind is matched through the mTLS peer certificate. */

@@ -7,8 +7,20 @@ import type { DataplaneName, EdgeModel, MeshModel, Mode, NamespaceModel, SourceM
  * PERMISSIVE.
  */
 export function effectiveMode(mesh: MeshModel, ns: NamespaceModel, workload?: WorkloadModel, port?: number): Mode {
-  if (workload && port !== undefined && workload.plaintextPorts.includes(port)) return 'PERMISSIVE';
+  if (workload && port !== undefined && isPlaintextPort(workload, port)) return 'PERMISSIVE';
   return workload?.mode ?? ns.mode ?? mesh.mode;
+}
+
+/** True when the port is declared as plaintext, limited or not (a PERMISSIVE port-level mode). */
+export function isPlaintextPort(workload: WorkloadModel, port: number): boolean {
+  return workload.plaintextPorts.includes(port) || (workload.plaintextExceptions?.some((e) => e.port === port) ?? false);
+}
+
+/** Every plaintext port of a workload, limited or not, sorted and unique. */
+export function plaintextPortsOf(workload: WorkloadModel): number[] {
+  const exceptions = workload.plaintextExceptions ?? [];
+  if (exceptions.length === 0) return sortedUnique(workload.plaintextPorts);
+  return sortedUnique([...workload.plaintextPorts, ...exceptions.map((e) => e.port)]);
 }
 
 /** True when the mode lets a client connect without a mesh identity. */

@@ -3,10 +3,10 @@
 // written, and reports every problem at once.
 import type { EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
 import { validateAmbient } from './validate-ambient';
-import { acceptsPlaintext, describeSource, effectiveMode, isHttpProtocol } from './semantics';
+import { acceptsPlaintext, dataplaneOf, describeSource, effectiveMode, isHttpProtocol, isPlaintextPort, plaintextPortsOf } from './semantics';
 import {
   checkAbsoluteFile, checkDnsLabel, checkDnsSubdomain, checkExternalHost, checkIpBlock, checkLabels,
-  checkMethod, checkPath, checkPort, checkTrustDomain,
+  checkMethod, checkPath, checkPlaintextException, checkPort, checkTrustDomain,
 } from './values';
 
 export interface ValidationIssue {
@@ -78,6 +78,7 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   }
 
   reportDeadEdges(byEnds, report);
+  reportPlaintextOnIdentityPorts(mesh, workloads, report);
 
   const externalKeys = new Map<string, ExternalServiceModel>();
   for (const svc of mesh.externalServices) {
@@ -135,6 +136,52 @@ function reportDeadEdges(byEnds: Map<string, EdgeModel | Map<string, EdgeModel>>
   }
 }
 
+/**
+ * A plaintext exception without methods or paths on a port that also serves identity edges opens
+ * that port to every client without a sidecar: the identity the edges check no longer protects
+ * it (Bookinfo's productpage scraped on its app port 9080 would accept `DELETE /anything` from
+ * any pod without a sidecar). An edge serves a port when it names it in `ports`, or when it has no
+ * port limit and the workload declares the port. Refused unless the exception is limited, accepted
+ * (`acceptIdentityBypass`), or the namespace is in dry-run or accepts plaintext bypasses. Only the
+ * edges toward workloads with such an exception are looked at: one pass over the edges.
+ */
+function reportPlaintextOnIdentityPorts(
+  mesh: MeshModel,
+  workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
+  report: Report,
+): void {
+  const open = new Map<string, { workload: WorkloadModel; ports: Set<number>; reported: Set<number> }>();
+  for (const [key, { ns, workload }] of workloads) {
+    if (workload.plaintextExceptions && dataplaneOf(mesh, ns) === 'AMBIENT') {
+      // ztunnel enforces a workload's policies at layer 4: it cannot see methods or paths, and a
+      // plaintext client never passes through a waypoint.
+      for (const [i, e] of workload.plaintextExceptions.entries()) {
+        if (e.methods || e.paths) {
+          report(workload.origin, `plaintext[${i}]: methods/paths on port ${e.port} of ambient workload "${workload.name}": ztunnel enforces plaintext exceptions at layer 4 and cannot see HTTP attributes. Limit it with ipBlocks instead`);
+        }
+      }
+    }
+    if (ns.dryRun || ns.acceptPlaintextBypass) continue;
+    const ports = new Set(workload.plaintextPorts);
+    for (const e of workload.plaintextExceptions ?? []) if (!e.methods && !e.paths && !e.acceptIdentityBypass) ports.add(e.port);
+    if (ports.size > 0) open.set(key, { workload, ports, reported: new Set() });
+  }
+  if (open.size === 0) return;
+  for (const edge of mesh.edges) {
+    const target = open.get(`${edge.to.namespace}/${edge.to.workload}`);
+    if (!target) continue;
+    const served = edge.ports ?? target.workload.ports.map((p) => p.number);
+    for (const port of served) {
+      if (!target.ports.has(port) || target.reported.has(port)) continue;
+      target.reported.add(port);
+      report(target.workload.origin, `plaintext port ${port} of ${edge.to.namespace}/${edge.to.workload} also serves identity edges (${describeSource(edge.from)}, declared by ${edge.origin}): ` +
+        'any client without a sidecar could send any request to it, and the identity the edges check would protect nothing. ' +
+        `Limit the exception to what the client needs (plaintext: [{ port: ${port}, methods: ['GET'], paths: ['/metrics'] }]), ` +
+        'limit the edges to other ports, or accept it with acceptIdentityBypass: true');
+    }
+  }
+}
+
 function trustDomainOf(edge: EdgeModel): string | undefined {
   return edge.from.kind === 'workload' || edge.from.kind === 'serviceAccount' ? edge.from.trustDomain : undefined;
 }
@@ -159,7 +206,8 @@ function endsOf(edge: EdgeModel): string {
 /** Describes where a workload refuses plaintext, or '' when it accepts plaintext everywhere. */
 function strictnessOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel): string {
   if (effectiveMode(mesh, ns, workload) !== 'STRICT') return '';
-  return workload.plaintextPorts.length > 0 ? ` (except ports ${workload.plaintextPorts.join(', ')})` : ' ';
+  const plaintext = plaintextPortsOf(workload);
+  return plaintext.length > 0 ? ` (except ports ${plaintext.join(', ')})` : ' ';
 }
 
 type Report = (path: string, message: string | undefined) => void;
@@ -261,22 +309,37 @@ function validateWorkload(workload: WorkloadModel, report: Report): void {
   report(workload.origin, checkDnsLabel('workload name', workload.name));
   report(workload.origin, checkDnsSubdomain('service account', workload.serviceAccount));
   report(workload.origin, checkLabels(`labels of workload "${workload.name}"`, workload.labels));
-  const declared = new Set<number>();
+  const declared = new Map<number, string>();
   for (const port of workload.ports) {
     report(workload.origin, checkPort('port', port.number));
     if (declared.has(port.number)) report(workload.origin, `port ${port.number} is declared twice on workload "${workload.name}"`);
-    declared.add(port.number);
+    declared.set(port.number, port.protocol);
   }
   for (const port of workload.plaintextPorts) {
     report(workload.origin, checkPort('plaintext port', port));
     if (declared.size > 0 && !declared.has(port)) {
-      report(workload.origin, `plaintext port ${port} is not among the declared ports of workload "${workload.name}" (${[...declared].join(', ')}); declare it in ports`);
+      report(workload.origin, `plaintext port ${port} is not among the declared ports of workload "${workload.name}" (${[...declared.keys()].join(', ')}); declare it in ports`);
     }
   }
   if (workload.plaintextPorts.length > 1 && new Set(workload.plaintextPorts).size !== workload.plaintextPorts.length) {
     report(workload.origin, `plaintextPorts lists a port twice: ${JSON.stringify(workload.plaintextPorts)}`);
   }
   for (const block of workload.plaintextIpBlocks) report(workload.origin, checkIpBlock(block));
+  for (const [i, exception] of (workload.plaintextExceptions ?? []).entries()) {
+    for (const message of checkPlaintextException(`plaintext[${i}]`, exception)) report(workload.origin, message);
+    if (workload.plaintextPorts.includes(exception.port)) {
+      report(workload.origin, `plaintext[${i}]: port ${exception.port} is also in plaintextPorts, which admits every plaintext request to it, so these limits never decide anything. ` +
+        'Remove it from plaintextPorts to keep the limits');
+    }
+    if (declared.size > 0 && !declared.has(exception.port)) {
+      report(workload.origin, `plaintext[${i}]: port ${exception.port} is not among the declared ports of workload "${workload.name}" (${[...declared].join(', ')}); declare it in ports`);
+    }
+    // On a TCP port Istio removes an ALLOW rule that has HTTP-only fields: the exception would be dead.
+    const protocol = declared.get(exception.port);
+    if (protocol !== undefined && !isHttpProtocol(protocol) && (exception.methods || exception.paths)) {
+      report(workload.origin, `plaintext[${i}]: methods/paths on TCP port ${exception.port}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. Limit it with ipBlocks instead`);
+    }
+  }
   if (workload.plaintextIpBlocks.length > 0 && workload.plaintextPorts.length === 0) {
     report(workload.origin, 'plaintextIpBlocks is set but the workload has no plaintextPorts; remove it or declare the plaintext ports');
   }
@@ -382,7 +445,7 @@ function validateEdge(
   // plaintext client, so they are the user's explicit choice.
   if (!ns.dryRun && !ns.acceptPlaintextBypass) {
     const scope = ports.length > 0 ? ports : [undefined];
-    const plaintext = scope.filter((p) => (p === undefined || !workload.plaintextPorts.includes(p)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, p)));
+    const plaintext = scope.filter((p) => (p === undefined || !isPlaintextPort(workload, p)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, p)));
     if (plaintext.length > 0) {
       const mode = effectiveMode(mesh, ns, workload);
       report(edge.origin, `edge ${describeSource(from)} -> ${target} matches on identity, but ${target} is ${mode} and accepts plaintext: ` +

@@ -2,6 +2,8 @@
 // undefined when the value is fine. Constructors call them to fail early; the model validator calls
 // them again so that a model built without constructs (CLI, property tests) gets the same checks.
 
+import { checkIpBlock } from './ip';
+
 const DNS1123_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const DNS1123_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/;
 const LABEL_NAME = /^[A-Za-z0-9]([-A-Za-z0-9_.]*[A-Za-z0-9])?$/;
@@ -119,7 +121,7 @@ export function checkPath(path: string): string | undefined {
 }
 
 /** Source addresses for plaintext ports: an IPv4/IPv6 address or CIDR, parsed by Node's `net`. */
-export { checkIpBlock } from './ip';
+export { checkIpBlock };
 
 /** A host name for a ServiceEntry with DNS resolution: a fully qualified name without wildcards. */
 export function checkExternalHost(host: string): string | undefined {
@@ -148,6 +150,23 @@ export function show(value: unknown): string {
   } catch {
     return String(value);
   }
+}
+
+/**
+ * The values of one plaintext exception (lib/core/model.ts PlaintextExceptionModel), each message
+ * prefixed with where the exception is written (`plaintext[0]`). Empty lists are refused: Istio
+ * reads an empty list as "any".
+ */
+export function checkPlaintextException(
+  where: string,
+  exception: { readonly port: number; readonly methods?: readonly string[]; readonly paths?: readonly string[]; readonly ipBlocks?: readonly string[] },
+): (string | undefined)[] {
+  const messages: (string | undefined)[] = [checkPort('port', exception.port)];
+  for (const field of ['methods', 'paths', 'ipBlocks'] as const) {
+    if (exception[field]?.length === 0) messages.push(`${field} is an empty list: Istio reads an empty list as "any". Omit ${field}, or name the values`);
+  }
+  messages.push(...(exception.methods ?? []).map(checkMethod), ...(exception.paths ?? []).map(checkPath), ...(exception.ipBlocks ?? []).map(checkIpBlock));
+  return messages.map((m) => (m === undefined ? undefined : `${where}: ${m}`));
 }
 
 /** Throws the first message, prefixed with the construct path; used by constructors to fail early. */

@@ -15,7 +15,7 @@ import type { AllowEdgeProps } from '../allow-edge';
 import type { ClientTlsPolicyProps } from '../client-tls-policy';
 import type { ExternalMtlsServiceProps } from '../external-mtls-service';
 import type { IPeer, ServiceAccountPeerOptions } from '../peer';
-import { ClientTlsMode, Dataplane, EdgeOptions, Enforcement, ExternalProtocol, MtlsMode, Waypoint, WorkloadPort } from '../types';
+import { ClientTlsMode, Dataplane, EdgeOptions, Enforcement, ExternalProtocol, MtlsMode, PlaintextException, Waypoint, WorkloadPort } from '../types';
 import type { IWorkload, WorkloadAttributes, WorkloadOptions } from '../workload';
 import type { ZeroTrustMesh, ZeroTrustMeshProps } from '../zero-trust-mesh';
 import type { ZeroTrustNamespaceProps } from '../zero-trust-namespace';
@@ -100,12 +100,21 @@ export const allowEdgeProps = z.strictObject({
   to: workload,
 });
 
+export const plaintextException = z.strictObject({
+  port: number,
+  methods: list(text).optional(),
+  paths: list(text).optional(),
+  ipBlocks: list(text).optional(),
+  acceptIdentityBypass: z.boolean().optional(),
+});
+
 export const workloadOptions = z.strictObject({
   serviceAccount: text.optional(),
   labels: labels.optional(),
   mtls: mtlsMode.optional(),
   plaintextPorts: list(number).optional(),
   plaintextIpBlocks: list(text).optional(),
+  plaintext: list(plaintextException).optional(),
   ports: list(workloadPort).optional(),
 });
 
@@ -157,6 +166,7 @@ agree<Same<Input<typeof namespaceProps>, ZeroTrustNamespaceProps>>();
 agree<Same<Input<typeof edgeOptions>, EdgeOptions>>();
 agree<Same<Input<typeof allowEdgeProps>, AllowEdgeProps>>();
 agree<Same<Input<typeof workloadOptions>, WorkloadOptions>>();
+agree<Same<Input<typeof plaintextException>, PlaintextException>>();
 agree<Same<Input<typeof workloadAttributes>, WorkloadAttributes>>();
 agree<Same<Input<typeof serviceAccountPeerOptions>, ServiceAccountPeerOptions>>();
 agree<Same<Input<typeof externalMtlsServiceProps>, ExternalMtlsServiceProps>>();

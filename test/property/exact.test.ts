@@ -43,6 +43,8 @@ interface WorkloadSpec {
   /** Declares ports http 8080 + tcp 5432 (+ http 9090 when plaintext); otherwise undeclared. */
   readonly declarePorts: boolean;
   readonly plaintext: boolean;
+  /** The plaintext exception on 9090 is limited to GET /metrics. */
+  readonly plaintextLimited: boolean;
   readonly permissive: boolean;
 }
 type SourceSpec =
@@ -80,6 +82,7 @@ const meshSpec: fc.Arbitrary<MeshSpec> = fc.record({
     name: fc.constantFrom('web', 'api', 'db', 'jobs'),
     declarePorts: fc.boolean(),
     plaintext: fc.boolean(),
+    plaintextLimited: fc.boolean(),
     permissive: fc.boolean(),
   }), { minLength: 1, maxLength: 6 }),
   edges: fc.array(fc.record({
@@ -102,7 +105,7 @@ const meshSpec: fc.Arbitrary<MeshSpec> = fc.record({
  */
 function normalize(raw: {
   namespaces: { name: string; permissive: boolean; dryRun: boolean; deny: string[] }[];
-  workloads: { slot: number; name: string; declarePorts: boolean; plaintext: boolean; permissive: boolean }[];
+  workloads: { slot: number; name: string; declarePorts: boolean; plaintext: boolean; plaintextLimited: boolean; permissive: boolean }[];
   edges: { from: SourceSpec; to: number; methods?: string[]; paths?: string[]; ports?: number[] }[];
 }): MeshSpec {
   // A DENY by namespace in a namespace that takes plaintext is refused unless staged in dry-run.
@@ -116,7 +119,7 @@ function normalize(raw: {
     seen.add(key);
     // A plaintext workload mode needs the namespace staged (dry-run) or a declared bypass; keep it
     // to dry-run namespaces so that every enforced rule is identity-safe.
-    workloads.push({ namespace: ns.name, name: w.name, declarePorts: w.declarePorts, plaintext: w.plaintext, permissive: w.permissive && ns.dryRun });
+    workloads.push({ namespace: ns.name, name: w.name, declarePorts: w.declarePorts, plaintext: w.plaintext, plaintextLimited: w.plaintext && w.plaintextLimited, permissive: w.permissive && ns.dryRun });
   }
   const nsOf = (name: string) => namespaces.find((n) => n.name === name)!;
   const edges: EdgeSpec[] = [];
@@ -136,6 +139,9 @@ function normalize(raw: {
     if (dest.declarePorts && ports?.includes(TCP_PORT) && (methods || paths)) ports = ports.filter((p) => p !== TCP_PORT);
     if (ports && ports.length === 0) ports = [HTTP_PORT];
     if (dest.declarePorts && !ports && (methods || paths)) ports = undefined; // mixed HTTP+TCP: allowed, dropped on TCP
+    // An unlimited plaintext exception on a port that also serves identity edges is refused: an
+    // edge without ports toward a workload that declares its ports serves the plaintext port too.
+    if (dest.plaintext && !dest.plaintextLimited && dest.declarePorts && !ns.dryRun && !ports) ports = methods || paths ? [HTTP_PORT] : [HTTP_PORT, TCP_PORT];
     const edge: EdgeSpec = { from, to, ...(methods ? { methods } : {}), ...(paths ? { paths } : {}), ...(ports ? { ports } : {}) };
     const key = JSON.stringify([from.kind === 'workload' ? workloads[from.index] : from, to, methods, paths, ports]);
     if (keys.has(key)) continue;
@@ -162,7 +168,8 @@ function declare(app: App, spec: MeshSpec): ZeroTrustMesh {
     ...(n.deny.length > 0 ? { denyFromNamespaces: [...n.deny] } : {}),
   })]));
   const workloads = spec.workloads.map((w) => namespaces.get(w.namespace)!.addWorkload(w.name, {
-    ...(w.plaintext ? { plaintextPorts: [METRICS_PORT] } : {}),
+    ...(w.plaintext && !w.plaintextLimited ? { plaintextPorts: [METRICS_PORT] } : {}),
+    ...(w.plaintextLimited ? { plaintext: [{ port: METRICS_PORT, methods: ['GET'], paths: ['/metrics'] }] } : {}),
     ...(w.permissive ? { mtls: MtlsMode.PERMISSIVE } : {}),
     ...(w.declarePorts ? { ports: [WorkloadPort.http(HTTP_PORT), WorkloadPort.tcp(TCP_PORT), ...(w.plaintext ? [WorkloadPort.http(METRICS_PORT)] : [])] } : {}),
   }));
@@ -196,7 +203,8 @@ function expected(spec: MeshSpec, probe: Probe): 'ALLOWED' | 'DENIED' {
   if (!probe.client.principal) {
     if (mode === 'STRICT') return 'DENIED'; // STRICT refuses the plaintext connection
     if (ns.dryRun) return 'ALLOWED';
-    return plaintextPort ? 'ALLOWED' : 'DENIED';
+    if (!plaintextPort) return 'DENIED';
+    return !dest.plaintextLimited || (probe.method === 'GET' && probe.path === '/metrics') ? 'ALLOWED' : 'DENIED';
   }
   if (ns.dryRun) return 'ALLOWED';
   if (probe.client.namespace !== undefined && ns.deny.includes(probe.client.namespace)) return 'DENIED';
@@ -238,7 +246,7 @@ function pathMatches(pattern: string, path: string): boolean {
   return pattern === path;
 }
 
-const PROBE_PATHS = ['/api', '/api/x', '/apix', '/x.json', '/items/1', '/items/1/2', '/items', '/files/a/b', '/files/x', '/other'];
+const PROBE_PATHS = ['/metrics', '/api', '/api/x', '/apix', '/x.json', '/items/1', '/items/1/2', '/items', '/files/a/b', '/files/x', '/other'];
 
 function clients(spec: MeshSpec): Client[] {
   const list: Client[] = [{ ref: 'plaintext' }];
@@ -255,6 +263,8 @@ function probes(spec: MeshSpec, random: () => number): Probe[] {
     for (let to = 0; to < spec.workloads.length; to++) {
       for (const port of [HTTP_PORT, TCP_PORT, METRICS_PORT]) {
         // Two random method/path pairs per connection keep the run fast; across runs every pair is hit.
+        // What a scraper without a sidecar sends, so that limited exceptions are hit on every run.
+        if (!client.principal && port === METRICS_PORT) out.push({ client, to, port, method: 'GET', path: '/metrics' });
         for (let i = 0; i < 2; i++) {
           out.push({ client, to, port, method: METHODS[Math.floor(random() * METHODS.length)], path: PROBE_PATHS[Math.floor(random() * PROBE_PATHS.length)] });
         }
@@ -272,7 +282,7 @@ const REGRESSIONS: [MeshSpec, number][] = [];
 const RUNS = Number(process.env.FC_RUNS ?? 300);
 
 /** What the runs exercised, so that a generator that drifts into trivial meshes fails loudly. */
-const seen = { allowed: 0, denied: 0, plaintextAllowed: 0, limitedAllowed: 0, limitedDenied: 0, denyNamespace: 0, dryRun: 0 };
+const seen = { allowed: 0, denied: 0, plaintextAllowed: 0, plaintextLimitedAllowed: 0, plaintextLimitedDenied: 0, limitedAllowed: 0, limitedDenied: 0, denyNamespace: 0, dryRun: 0 };
 
 describe('the compiler is exact', () => {
   it('the oracle\'s path forms agree with Istio\'s as the analyzer implements them', () => {
@@ -324,6 +334,7 @@ function count(spec: MeshSpec, probe: Probe, verdict: 'ALLOWED' | 'DENIED'): voi
   const limited = spec.edges.some((e) => e.to === probe.to && (e.methods || e.paths));
   seen[verdict === 'ALLOWED' ? 'allowed' : 'denied']++;
   if (verdict === 'ALLOWED' && !probe.client.principal && !ns.dryRun) seen.plaintextAllowed++;
+  if (dest.plaintextLimited && !probe.client.principal && probe.port === METRICS_PORT && !ns.dryRun) seen[verdict === 'ALLOWED' ? 'plaintextLimitedAllowed' : 'plaintextLimitedDenied']++;
   if (limited && !ns.dryRun) seen[verdict === 'ALLOWED' ? 'limitedAllowed' : 'limitedDenied']++;
   if (probe.client.namespace !== undefined && ns.deny.includes(probe.client.namespace)) seen.denyNamespace++;
   if (ns.dryRun) seen.dryRun++;
