@@ -2,7 +2,7 @@
 // ZeroTrustNamespace, addWorkload, AllowEdge / allowFrom, Peer, ExternalMtlsService), and every mesh
 // it builds passes the library's validation: unique service accounts, edges only toward declared
 // workloads, no edge from a namespace its destination denies, no identity edge toward a port that
-// accepts plaintext unless the namespace is in dry-run, no duplicate edge.
+// accepts plaintext unless the namespace is in dry-run, one edge per source and destination (no duplicate, no dead rule).
 import { App } from 'cdk8s';
 import {
   AllowEdge, EdgeOptions, Enforcement, ExternalMtlsService, IPeer, MtlsMode, Peer, Workload, WorkloadPort,
@@ -152,7 +152,8 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     namespaces.push(info);
   }
 
-  // Edges: each destination gets distinct sources, so that no two edges share a construct id.
+  // Edges: each destination gets distinct sources, so that no two edges share a construct id or
+  // make each other dead rules.
   const allWorkloads = namespaces.flatMap((ns) => ns.workloads.map((w) => ({ ns, w })));
   const sharedPeers: IPeer[] = [
     Peer.serviceAccount('istio-ingress', 'ingress-gateway'),
@@ -188,16 +189,16 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     if (sourceNamespace !== undefined && dest.ns.denied.has(sourceNamespace)) continue;
 
     const options: { -readonly [K in keyof EdgeOptions]: EdgeOptions[K] } = {};
-    // The limits are a function of l7 and the destination: (source, l7) identifies the edge.
-    let l7 = -1;
     if (chance(0.3)) {
-      l7 = int(3);
+      const l7 = int(3);
       if (l7 === 0) options.methods = ['GET'];
       if (l7 === 1) { options.methods = ['GET', 'POST']; options.paths = [`/api/v1/${dest.w.name}/*`]; }
       // Port 8080 is never a plaintext port, and is declared on every workload that declares ports.
       if (l7 === 2) { options.ports = [8080]; options.paths = ['/healthz', '/api/*']; }
     }
-    const key = `${source.peerName}|${l7}`;
+    // One edge per source and destination: a second edge from the same source with other limits
+    // would be refused as a dead rule when either has no limits.
+    const key = source.peerName;
     let seen = used.get(dest.w);
     if (!seen) used.set(dest.w, (seen = new Set()));
     if (seen.has(key)) continue;
