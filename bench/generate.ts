@@ -143,8 +143,9 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
       info.workloads.push(chart.addWorkload(wname, {
         ...(chance(0.25) ? { serviceAccount: `${wname}-sa` } : {}),
         ...(chance(0.15) ? { labels: { app: wname, tier: 'backend' } } : {}),
-        ...(plaintext ? { plaintextPorts: [9090] } : {}),
-        ...(plaintext && chance(0.5) ? { plaintextIpBlocks: ['10.0.0.0/16'] } : {}),
+        // A metrics port for a scraper without a sidecar, limited to what it needs (an unlimited
+        // exception on a port that also serves identity edges is refused).
+        ...(plaintext ? { plaintext: [{ port: 9090, methods: ['GET'], paths: ['/metrics'], ...(chance(0.5) ? { ipBlocks: ['10.0.0.0/16'] } : {}) }] } : {}),
         ...(declarePorts ? { ports: [WorkloadPort.http(8080), ...(plaintext ? [WorkloadPort.http(9090)] : []), WorkloadPort.grpc(9000)] } : {}),
       }));
       workloadCount++;
