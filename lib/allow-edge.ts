@@ -27,6 +27,7 @@ export class AllowEdge extends Construct implements IAllowEdge {
   public readonly methods?: readonly string[];
   public readonly paths?: readonly string[];
   public readonly ports?: readonly number[];
+  public readonly enforcement?: IAllowEdge['enforcement'];
   public readonly declaredBy: string;
 
   constructor(scope: Construct, id: string, props: AllowEdgeProps) {
@@ -40,7 +41,7 @@ export class AllowEdge extends Construct implements IAllowEdge {
       failEarly(this.node.path, `construct id "${id}" is already the id of an edge declared with allowFrom/allowTo on workload ${scope.namespaceName}/${scope.name}; choose another id`);
     }
     const declaration = new EdgeDeclaration(props.from, props.to as Workload, props, this.node.path);
-    ({ from: this.from, to: this.to, methods: this.methods, paths: this.paths, ports: this.ports, declaredBy: this.declaredBy } = declaration);
+    ({ from: this.from, to: this.to, methods: this.methods, paths: this.paths, ports: this.ports, enforcement: this.enforcement, declaredBy: this.declaredBy } = declaration);
     // The destination contributes the edge to the model; the edge reports its own issues.
     this.to._addInbound(this, declaration);
     this.to.namespace.mesh._attach(this);

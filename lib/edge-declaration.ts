@@ -2,7 +2,7 @@ import type { EdgeModel, SourceModel } from './core/model';
 import { isDeclaredWorkload } from './options/brands';
 import { checkMethod, checkPath, checkPort, failEarly } from './core/values';
 import type { IPeer } from './peer';
-import type { EdgeOptions } from './types';
+import { EdgeOptions, Enforcement } from './types';
 import type { Workload } from './workload';
 
 /**
@@ -20,6 +20,8 @@ export interface IAllowEdge {
   readonly paths?: readonly string[];
   /** Ports the edge is limited to, if any. */
   readonly ports?: readonly number[];
+  /** DRY_RUN when the edge's limits are audited rather than enforced. */
+  readonly enforcement?: Enforcement;
   /**
    * Where the edge was declared, as written into the policy's `zero-trust.dev/declared-by`
    * annotation and into error messages: the construct path of an `AllowEdge`, or
@@ -40,6 +42,7 @@ export class EdgeDeclaration implements IAllowEdge {
   public readonly methods?: readonly string[];
   public readonly paths?: readonly string[];
   public readonly ports?: readonly number[];
+  public readonly enforcement?: Enforcement;
   /** The trust domain of the source's own mesh, when it is not the destination's. */
   private readonly sourceTrustDomain?: string;
 
@@ -62,6 +65,7 @@ export class EdgeDeclaration implements IAllowEdge {
     if (options.methods) this.methods = [...options.methods];
     if (options.paths) this.paths = [...options.paths];
     if (options.ports) this.ports = [...options.ports];
+    if (options.enforcement === Enforcement.DRY_RUN) this.enforcement = Enforcement.DRY_RUN;
   }
 
   /** The edge in the intent model. Built field by field, in one order: once per edge per synth. */
@@ -73,6 +77,7 @@ export class EdgeDeclaration implements IAllowEdge {
     if (this.methods) edge.methods = [...this.methods];
     if (this.paths) edge.paths = [...this.paths];
     if (this.ports) edge.ports = [...this.ports];
+    if (this.enforcement === Enforcement.DRY_RUN) edge.dryRun = true;
     edge.origin = this.declaredBy;
     return edge as EdgeModel;
   }

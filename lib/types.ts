@@ -138,4 +138,11 @@ export interface EdgeOptions {
    * @default - every port
    */
   readonly ports?: number[];
+  /**
+   * Enforcement.DRY_RUN audits the edge's limits: the source is admitted on every port, method and
+   * path, and the requests outside the limits are logged as "would be denied" (istio.io/dry-run).
+   * An edge without limits removes nothing and cannot be audited: audit the workload instead.
+   * @default Enforcement.ENFORCED
+   */
+  readonly enforcement?: Enforcement;
 }

@@ -7,7 +7,7 @@ import type { IPeer } from './peer';
 import { brandDeclaredWorkload, brandImportedWorkload } from './options/brands';
 import { checkInput, pathOf } from './options/check';
 import * as Options from './options/schemas';
-import { EdgeOptions, MtlsMode, PlaintextException, WorkloadPort } from './types';
+import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
 import { useDictionaryChildren } from './zero-trust-mesh';
 
@@ -53,6 +53,13 @@ export interface WorkloadOptions {
    * @default - not declared: any port, and every port is assumed to speak HTTP
    */
   readonly ports?: WorkloadPort[];
+  /**
+   * Enforcement.DRY_RUN audits the workload: its policy (every edge toward it) is evaluated and
+   * logged but not enforced, and an enforced stand-in admits every request it would deny, so that
+   * a team can tighten one workload at a time. The namespace's DENY rules stay enforced.
+   * @default Enforcement.ENFORCED
+   */
+  readonly enforcement?: Enforcement;
 }
 
 export interface WorkloadProps extends WorkloadOptions {}
@@ -114,6 +121,8 @@ export class Workload extends Construct implements IWorkload {
   public readonly serviceAccount: string;
   public readonly labels: Readonly<Record<string, string>>;
   public readonly mtls?: MtlsMode;
+  /** ENFORCED, or DRY_RUN when the workload is audited. */
+  public readonly enforcement: Enforcement;
   public readonly peerName: string;
   private readonly plaintextPorts: readonly number[];
   private readonly plaintextIpBlocks: readonly string[];
@@ -136,6 +145,7 @@ export class Workload extends Construct implements IWorkload {
     this.serviceAccount = props.serviceAccount ?? id;
     this.labels = { ...(props.labels ?? { app: id }) };
     this.mtls = props.mtls;
+    this.enforcement = props.enforcement ?? Enforcement.ENFORCED;
     this.plaintextPorts = [...(props.plaintextPorts ?? [])];
     this.plaintextIpBlocks = [...(props.plaintextIpBlocks ?? [])];
     this.plaintextExceptions = props.plaintext ?? []; // fresh objects and arrays from the schema
@@ -226,6 +236,7 @@ export class Workload extends Construct implements IWorkload {
       plaintextIpBlocks: this.plaintextIpBlocks,
       ...(this.plaintextExceptions.length > 0 ? { plaintextExceptions: this.plaintextExceptions } : {}),
       ports: this.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
+      ...(this.enforcement === Enforcement.DRY_RUN ? { dryRun: true } : {}),
       origin: this.node.path,
     };
   }
@@ -270,7 +281,8 @@ class ImportedWorkload implements IWorkload {
  */
 function edgeId(peer: IPeer, options: EdgeOptions): string {
   const limits = [options.methods, options.paths, options.ports];
-  if (limits.every((l) => l === undefined)) return `from-${peer.peerName}`;
+  const audit = options.enforcement === Enforcement.DRY_RUN ? '-audit' : '';
+  if (limits.every((l) => l === undefined)) return `from-${peer.peerName}${audit}`;
   const digest = createHash('sha256').update(JSON.stringify(limits)).digest('hex').slice(0, 8);
-  return `from-${peer.peerName}-${digest}`;
+  return `from-${peer.peerName}-${digest}${audit}`;
 }

@@ -4,7 +4,7 @@
 // away). reachability() asks it once per class of callers that the policies cannot tell apart.
 import type { Prepared } from './analysis';
 import { actionOf, evaluateRule, list, RbacContext, targetRefsOf } from './authorization';
-import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
+import { compare, declaredBy, IstioObject, isAuditStandIn, isDryRun, objectId } from './config';
 import { ambientState, boundToWaypoint, evaluateZtunnelRule, takesWaypoint, waypointIdentity } from './ambient';
 import { ACTION_ORDER, chainOf, connect, Enforcer, PolicyRef, ref } from './decide';
 import type { WorkloadInfo } from './inventory';
@@ -42,7 +42,7 @@ export interface Access {
 export function accessOn(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, port: number | 'other', policies: IstioObject[]): Access | undefined {
   const enforced = scope(p, client, destination, port, policies, false);
   if (!enforced) return undefined;
-  const hasDryRun = policies.some((policy) => isDryRun(policy));
+  const hasDryRun = policies.some((policy) => isDryRun(policy) || isAuditStandIn(policy));
   const shadow = hasDryRun ? scope(p, client, destination, port, policies, true) : enforced;
   return { ...enforced, port, dryRunOnly: shadow === undefined };
 }
@@ -102,7 +102,8 @@ function grantsAt(ctx: RbacContext, policies: IstioObject[], enforceDryRun: bool
   for (const policy of policies) {
     const action = actionOf(policy);
     const dryRun = isDryRun(policy) && (action === 'ALLOW' || action === 'DENY');
-    const enforced = !dryRun || enforceDryRun;
+    // With the dry-run policies enforced, an audit stand-in no longer stands in for anything.
+    const enforced = enforceDryRun ? !isAuditStandIn(policy) : !dryRun;
     if (!enforced || action === 'AUDIT' || !ACTION_ORDER.includes(action)) continue;
     const targets = targetRefsOf(policy);
     if (enforcer === 'ztunnel' && (targets.length > 0 || action === 'CUSTOM' || dryRun)) continue; // see ambient.ts

@@ -8,7 +8,7 @@ export type AnalyzedKind = (typeof ANALYZED_KINDS)[number];
 
 /** Our compiler's annotation naming the construct(s) behind an object (one entry per rule for policies). */
 export { DECLARED_BY_ANNOTATION as DECLARED_BY, DRY_RUN_ANNOTATION as DRY_RUN } from '../core/annotations';
-import { DECLARED_BY_ANNOTATION as DECLARED_BY, DRY_RUN_ANNOTATION as DRY_RUN } from '../core/annotations';
+import { AUDIT_STAND_IN_ANNOTATION, DECLARED_BY_ANNOTATION as DECLARED_BY, DRY_RUN_ANNOTATION as DRY_RUN } from '../core/annotations';
 
 export interface IstioObject {
   readonly kind: AnalyzedKind;
@@ -163,6 +163,15 @@ const DECLARED = new WeakMap<IstioObject, { raw: string; owners: readonly string
 export function isDryRun(obj: IstioObject): boolean {
   const raw = obj.annotations[DRY_RUN];
   return raw !== undefined && ['1', 't', 'T', 'TRUE', 'true', 'True'].includes(raw);
+}
+
+/**
+ * An enforced ALLOW policy that our compiler emits in audit mode to admit what the audited
+ * (dry-run) rules would deny. It stands in for them while they are audited and is not part of the
+ * declared policy: "every policy enforced" leaves it out.
+ */
+export function isAuditStandIn(obj: IstioObject): boolean {
+  return obj.annotations[AUDIT_STAND_IN_ANNOTATION] !== undefined && !isDryRun(obj);
 }
 
 /** "namespace/name" of an object, the way every message names it. */

@@ -10,7 +10,7 @@ import { Analysis, prepare, Prepared } from './analysis';
 import { ambientState, decideAmbientOnPort, evaluateZtunnelRule } from './ambient';
 import { actionOf, evaluateRule, list, RbacContext, targetRefsOf } from './authorization';
 import { clientTlsOverride } from './client-tls';
-import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
+import { compare, declaredBy, IstioObject, isAuditStandIn, isDryRun, objectId } from './config';
 import type { WorkloadInfo } from './inventory';
 import { Tri, triOr } from './match';
 import type { MtlsMode, ResolvedMode } from './peer-authentication';
@@ -27,6 +27,8 @@ export interface PolicyRef {
   /** 0-based rule index, when a rule decided. */
   readonly rule?: number;
   readonly dryRun?: boolean;
+  /** An audit stand-in: enforced, admits what audited (dry-run) rules would deny. */
+  readonly audit?: boolean;
   /** Construct path(s) from the `zero-trust.dev/declared-by` annotation. */
   readonly declaredBy?: string;
   readonly file: string;
@@ -216,7 +218,7 @@ function decideOnPort(p: Prepared, client: ResolvedClient, destination: Workload
   const noWaypoint = destination.dataplane === 'SIDECAR';
   const enforced = authorize(policies, ctx, to, false, 'sidecar', noWaypoint);
   const result: Decision = { ...base, chain, connection, ...finish(enforced, undecided) };
-  if (policies.some((policy) => isDryRun(policy))) {
+  if (policies.some((policy) => isDryRun(policy) || isAuditStandIn(policy))) {
     const shadow = finish(authorize(policies, ctx, to, true, 'sidecar', noWaypoint), undecided);
     if (shadow.verdict !== result.verdict) return { ...result, dryRun: { verdict: shadow.verdict, summary: shadow.summary, decidedBy: shadow.decidedBy } };
   }
@@ -291,7 +293,13 @@ export function authorize(policies: IstioObject[], ctx: RbacContext, to: string,
   for (const policy of policies) {
     const action = actionOf(policy);
     const dryRun = isDryRun(policy) && (action === 'ALLOW' || action === 'DENY');
-    const enforced = !dryRun || enforceDryRun;
+    // With the dry-run policies enforced, an audit stand-in no longer stands in for anything.
+    const standIn = enforceDryRun && isAuditStandIn(policy);
+    const enforced = (!dryRun || enforceDryRun) && !standIn;
+    if (standIn) {
+      out.trace.push({ policy: ref(policy), effect: 'ignored', note: 'audit stand-in: left out when the audited policies are enforced', rules: [] });
+      continue;
+    }
     const policyRef = ref(policy);
     const trace = (effect: PolicyTrace['effect'], note?: string, rules: RuleTrace[] = []) => out.trace.push({ policy: policyRef, effect, ...(note ? { note } : {}), rules });
 
@@ -402,6 +410,7 @@ export function ref(obj: IstioObject): PolicyRef {
     name: obj.name,
     ...(obj.kind === 'AuthorizationPolicy' ? { action: actionOf(obj) } : {}),
     ...(isDryRun(obj) ? { dryRun: true } : {}),
+    ...(isAuditStandIn(obj) ? { audit: true } : {}),
     ...(owners && owners.length > 0 ? { declaredBy: [...new Set(owners)].join(', ') } : {}),
     file: obj.source.file,
   };

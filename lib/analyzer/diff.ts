@@ -8,7 +8,7 @@ import { Caller, CALLER_CLASSES, callerEngine, CallerEngine, DestinationInputs }
 import { compare, declaredBy, IstioObject, isDryRun, objectId } from './config';
 import { accessCovers } from './coverage';
 import { externalServices, ExternalService } from './external';
-import { formatRequests } from './format';
+import { formatRequests, isAudited } from './format';
 import { findWorkloadIn, WorkloadInfo } from './inventory';
 import type { MtlsMode } from './peer-authentication';
 
@@ -314,7 +314,7 @@ function deepEqual(a: unknown, b: unknown): boolean {
 
 function describe(access: Access | undefined): string {
   if (!access) return 'nothing';
-  return formatRequests(access) + (access.dryRunOnly ? ' (dry-run only)' : '');
+  return formatRequests(access) + (isAudited(access) ? ' (audit)' : access.dryRunOnly ? ' (dry-run only)' : '');
 }
 
 /** "port 9090: a -> b" and "other ports: a -> b" with the same change read as one "any port" line. */

@@ -32,6 +32,14 @@ export function collapsePorts(access: readonly Access[]): { ports: string; acces
   return access.map((a) => ({ ports: a.port === 'other' ? 'other ports' : String(a.port), access: a }));
 }
 
+/**
+ * True when an audit stand-in admits (part of) this access: it exists while the declared policy is
+ * audited (logged, not enforced), and enforcing the declared policy would take it away.
+ */
+export function isAudited(access: Access): boolean {
+  return access.via.some((v) => v.audit === true);
+}
+
 /** A compact label for an edge, for diagrams. */
 export function edgeLabel(edge: ReachEdge): string {
   return collapsePorts(edge.access).map(({ ports, access }) => {
@@ -39,7 +47,7 @@ export function edgeLabel(edge: ReachEdge): string {
       ports === 'any' ? '' : ports === 'other ports' ? 'other ports' : `port ${ports}`,
       access.grants === 'any' && access.except.length === 0 ? '' : formatRequests(access),
       access.transport === 'plaintext' && !edge.from.startsWith('any') ? 'plaintext' : '',
-      access.dryRunOnly ? 'dry-run only' : '',
+      isAudited(access) ? 'audit' : access.dryRunOnly ? 'dry-run only' : '',
       access.undecided.length > 0 ? 'undecided' : '',
     ].filter(Boolean);
     return bits.join(', ');

@@ -3,7 +3,8 @@
 import { compare } from './config';
 import type { EdgeChange, MeshDefaultChange, SemanticDiff } from './diff';
 import { isEmptyDiff } from './diff';
-import { ANY_MESH, ANYONE, Cell, compressCallers, Format, markdownText, table } from './format';
+import type { Access } from './access';
+import { ANY_MESH, ANYONE, Cell, compressCallers, Format, isAudited, markdownText, table } from './format';
 import { fitsMermaid, MERMAID_LIMITS, MermaidBuilder, namespaceNode } from './mermaid';
 
 const SYMBOL = { added: '+', removed: '-', widened: '>', narrowed: '<', changed: '~' } as const;
@@ -49,12 +50,23 @@ function modeTarget(m: SemanticDiff['modes'][number]): string {
   return m.port === 'other' ? who : `${who} port ${m.port}`;
 }
 
+/**
+ * An edge change whose new access an audit stand-in admits: it exists while the declared policy is
+ * audited, and enforcing the declared policy removes it. Shown apart from the rest.
+ */
+export function isAuditChange(e: { after: readonly Access[] }): boolean {
+  return e.after.some(isAudited);
+}
+
+export const AUDIT_HEADING = 'Audit: admitted while the declared policy is audited (logged, not enforced); enforcing it removes this access';
+
 function renderText(diff: SemanticDiff, title: string): string {
   const out = [`${title}: ${summarizeDiff(diff)}`];
   if (isEmptyDiff(diff)) return out.join('\n') + '\n';
-  const edges = groupedEdgeChanges(diff);
-  if (edges.length > 0) {
-    out.push('', 'Reachability');
+  const all = groupedEdgeChanges(diff);
+  for (const [heading, edges] of [['Reachability', all.filter((e) => !isAuditChange(e))], [AUDIT_HEADING, all.filter(isAuditChange)]] as const) {
+    if (edges.length === 0) continue;
+    out.push('', heading);
     for (const e of edges) {
       out.push(`  ${SYMBOL[e.kind]} ${e.kind.padEnd(8)} ${e.from} -> ${e.to}`);
       for (const d of e.details) out.push(`      ${d}`);
@@ -133,12 +145,24 @@ function renderMarkdown(diff: SemanticDiff, title: string, options: DiffRenderOp
     if (edges.length > GROUP_ABOVE_ROWS) {
       sections.push({ heading: `${edges.length.toLocaleString('en-US')} changed edges by namespace and caller class:`, headers: ['change', 'callers', 'to namespace', 'edges', 'for example'], rows: groupRows(edges, diff), what: 'groups' });
     }
-    sections.push({
-      heading: edges.length > GROUP_ABOVE_ROWS ? 'Edge by edge:' : '',
-      headers: ['change', 'from', 'to', 'what'],
-      rows: edges.map((e) => ({ cells: [e.kind, e.from, e.to, e.details], first: e.widens })),
-      what: 'edges',
-    });
+    const plain = edges.filter((e) => !isAuditChange(e));
+    const audit = edges.filter(isAuditChange);
+    if (plain.length > 0) {
+      sections.push({
+        heading: edges.length > GROUP_ABOVE_ROWS ? 'Edge by edge:' : '',
+        headers: ['change', 'from', 'to', 'what'],
+        rows: plain.map((e) => ({ cells: [e.kind, e.from, e.to, e.details], first: e.widens })),
+        what: 'edges',
+      });
+    }
+    if (audit.length > 0) {
+      sections.push({
+        heading: `#### ${AUDIT_HEADING}`,
+        headers: ['change', 'from', 'to', 'what'],
+        rows: audit.map((e) => ({ cells: [e.kind, e.from, e.to, e.details], first: e.widens })),
+        what: 'audit edges',
+      });
+    }
   }
   if (diff.modes.length > 0 || diff.meshDefault) {
     const d = diff.meshDefault;
@@ -239,7 +263,7 @@ export function diffDiagram(edges: ReturnType<typeof groupedEdgeChanges>, maxCha
   const fits = (m: MermaidBuilder, text: string) => fitsMermaid(m.edgeCount, text) && text.length <= maxChars;
   if (edges.length <= DIFF_DIAGRAM_EDGES) {
     const m = new MermaidBuilder();
-    for (const e of edges) m.edge(e.from, e.to, e.kind, e.kind === 'removed' ? 'dashed' : e.kind === 'added' ? 'thick' : 'solid', COLOR[e.kind]);
+    for (const e of edges) m.edge(e.from, e.to, isAuditChange(e) ? `${e.kind}, audit` : e.kind, e.kind === 'removed' || isAuditChange(e) ? 'dashed' : e.kind === 'added' ? 'thick' : 'solid', COLOR[e.kind]);
     const text = m.render();
     if (fits(m, text)) return { text };
   }

@@ -1,6 +1,6 @@
 // `zero-trust graph`: who can reach whom, as a Mermaid flowchart (namespaces as subgraphs, layer-7
 // limits on the edges) and as a reachability table.
-import { ANY_MESH, ANYONE, collapsePorts, compressCallers, edgeLabel, Format, formatRef, formatRequests, markdownText, table } from './format';
+import { ANY_MESH, ANYONE, collapsePorts, compressCallers, edgeLabel, Format, formatRef, formatRequests, isAudited, markdownText, table } from './format';
 import type { Access } from './access';
 import { accessCovers } from './coverage';
 import { compare } from './config';
@@ -70,7 +70,7 @@ export function graphDiagram(graph: ReachabilityGraph): GraphDiagram {
   const workloads = graph.nodes.filter((node) => node.kind === 'workload' && drawn(node)).map((n) => n.id);
   const lines: { from: string; to: string; label: string; dashed: boolean }[] = [];
   for (const edge of edges) {
-    lines.push({ from: edge.from, to: edge.to, label: edgeLabel(edge), dashed: edge.access.every((a) => a.dryRunOnly || a.undecided.length > 0) });
+    lines.push({ from: edge.from, to: edge.to, label: edgeLabel(edge), dashed: edge.access.every((a) => a.dryRunOnly || isAudited(a) || a.undecided.length > 0) });
   }
   for (const svc of graph.external) {
     const target = `external:${svc.hosts.join(', ')}`;
@@ -141,7 +141,7 @@ export function renderGraphTable(graph: ReachabilityGraph, format: Format): stri
   for (const edge of compressedEdges(graph)) {
     for (const { ports, access } of collapsePorts(edge.access)) {
       const notes = [
-        access.dryRunOnly ? 'dry-run only: enforcing would deny' : '',
+        isAudited(access) ? 'audit: admitted while the declared policy is audited (logged, not enforced)' : access.dryRunOnly ? 'dry-run only: enforcing would deny' : '',
         access.undecided.length > 0 ? `undecided: ${access.undecided.join('; ')}` : '',
         access.via.length === 0 ? 'no enforced ALLOW policy' : access.via.map(formatRef).join('; '),
       ].filter(Boolean).join('; ');

@@ -3,6 +3,12 @@
 
 /** The construct(s) that declared an object, as a JSON list; one entry per rule for policies. */
 export const DECLARED_BY_ANNOTATION = 'zero-trust.dev/declared-by';
+/**
+ * Marks the enforced ALLOW policy that stands in for audited (dry-run) rules: it admits what they
+ * would deny, so that auditing removes nothing. It is not part of the declared policy: the analyzer
+ * leaves it out when it evaluates "every policy enforced". The value says what is audited.
+ */
+export const AUDIT_STAND_IN_ANNOTATION = 'zero-trust.dev/audit-stand-in';
 /** Istio's annotation for a policy that is evaluated and logged but not enforced. */
 export const DRY_RUN_ANNOTATION = 'istio.io/dry-run';
 /** The data plane a namespace's policies were compiled for (on its `default` PeerAuthentication). */

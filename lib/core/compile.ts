@@ -17,9 +17,9 @@ import { compileAmbientMesh, compileAmbientNamespace } from './compile-ambient';
 import { compareStrings, dataplaneOf, plaintextPortsOf, principal, sortedUnique } from './semantics';
 import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
-import { DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION } from './annotations';
+import { AUDIT_STAND_IN_ANNOTATION, DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION } from './annotations';
 
-export { DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION };
+export { AUDIT_STAND_IN_ANNOTATION, DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION };
 
 export const SECURITY_API = 'security.istio.io/v1';
 export const NETWORKING_API = 'networking.istio.io/v1';
@@ -153,7 +153,9 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
   }
 
   // Rules are built in their output form: the schema's key order, every list a fresh array.
-  const rules: { rule: AuthorizationPolicySpecRules; origin: string; key?: string }[] = edges.map((edge) => ({ rule: edgeRule(mesh, edge), origin: edge.origin }));
+  const rules: { rule: AuthorizationPolicySpecRules; origin: string; key?: string; audited?: boolean }[] = edges.map((edge) => ({
+    rule: edgeRule(mesh, edge), origin: edge.origin, ...(edge.dryRun ? { audited: true } : {}),
+  }));
   if (plaintextPorts.length > 0) {
     // The namespace's allow-nothing policy would block the scraper: admit plaintext requests (no
     // peer identity) on exactly these ports, optionally only from the given addresses.
@@ -177,16 +179,46 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
     const ordered = { ...(operation.methods ? { methods: operation.methods } : {}), ...(operation.paths ? { paths: operation.paths } : {}), ports: operation.ports };
     rules.push({ rule: { from: [{ source }], to: [{ operation: ordered }] }, origin: workload.origin });
   }
-  if (rules.length > 0) {
+  const audited = !ns.dryRun && (workload.dryRun === true || edges.some((e) => e.dryRun));
+  if (!audited) {
     // One ALLOW policy per destination workload.
-    const merged = mergeRules(rules);
-    docs.push(authorizationPolicy(ns, `${workload.name}-allow`, {
-      selector,
-      action: AuthorizationPolicySpecAction.ALLOW,
-      rules: merged.rules,
-    }, merged.origins));
+    if (rules.length > 0) docs.push(allowPolicy(ns, `${workload.name}-allow`, selector, rules));
+    return docs;
   }
+  // Audit mode (istio.io/dry-run applies to a whole policy object, hence separate objects):
+  // - `<workload>-audit`, dry-run: the whole declared policy of the workload, every rule exact. The
+  //   sidecar evaluates its dry-run ALLOW policies on their own and logs the result (shadow
+  //   "denied" for a request none of them admits), so this one policy must hold every rule, or
+  //   requests of the enforced edges would be logged as denied too. With no rule it is an
+  //   allow-nothing, logged.
+  // - `<workload>-audit-open`, enforced, AUDIT_STAND_IN_ANNOTATION: admits what the audited part
+  //   would deny. An audited workload: every request (the namespace's allow-nothing would otherwise
+  //   still deny it, ALLOW policies being OR'ed); an audited edge: its source, without the limits.
+  // - `<workload>-allow`, enforced: the rules that are not audited, as usual.
+  // DENY policies (denyFromNamespaces) stay enforced: DENY is evaluated before any ALLOW.
+  docs.push(allowPolicy(ns, `${workload.name}-audit`, selector, rules, { [DRY_RUN_ANNOTATION]: 'true' }));
+  if (workload.dryRun) {
+    docs.push(authorizationPolicy(ns, `${workload.name}-audit-open`, { selector, action: AuthorizationPolicySpecAction.ALLOW, rules: [{}] },
+      [workload.origin], { [AUDIT_STAND_IN_ANNOTATION]: `workload ${workload.namespace}/${workload.name}` }));
+    return docs;
+  }
+  const enforced = rules.filter((r) => !r.audited);
+  if (enforced.length > 0) docs.push(allowPolicy(ns, `${workload.name}-allow`, selector, enforced));
+  const standIn = edges.filter((e) => e.dryRun).map((edge) => ({ rule: { from: [{ source: sourceFields(mesh, edge.from) }] }, origin: edge.origin }));
+  docs.push(allowPolicy(ns, `${workload.name}-audit-open`, selector, standIn,
+    { [AUDIT_STAND_IN_ANNOTATION]: `limits of ${sortedUnique(standIn.map((r) => r.origin)).join(', ')}` }));
   return docs;
+}
+
+/** One ALLOW policy for a destination workload, its rules merged and sorted (mergeRules). */
+function allowPolicy(
+  ns: NamespaceModel, name: string, selector: { matchLabels: Record<string, string> },
+  rules: readonly { rule: AuthorizationPolicySpecRules; origin: string; key?: string }[], annotations: Record<string, string> = {},
+): IstioDocument {
+  // No rule: an ALLOW policy that admits nothing (only in audit mode, for a workload without edges).
+  if (rules.length === 0) return authorizationPolicy(ns, name, { selector, action: AuthorizationPolicySpecAction.ALLOW }, [ns.origin], annotations);
+  const merged = mergeRules(rules);
+  return authorizationPolicy(ns, name, { selector, action: AuthorizationPolicySpecAction.ALLOW, rules: merged.rules }, merged.origins, annotations);
 }
 
 /**
@@ -297,8 +329,9 @@ export function peerAuthentication(namespace: string, name: string, spec: PeerAu
   return document(SECURITY_API, 'PeerAuthentication', { name: namespace, labels }, name, toJson_PeerAuthenticationSpec(spec)!, origins);
 }
 
-export function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[]): IstioDocument {
+export function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[], annotations: Record<string, string> = {}): IstioDocument {
   const doc = document(SECURITY_API, 'AuthorizationPolicy', ns, name, authorizationPolicySpecJson(spec), origins);
+  Object.assign(doc.metadata.annotations!, annotations);
   if (ns.dryRun) doc.metadata.annotations![DRY_RUN_ANNOTATION] = 'true';
   return doc;
 }

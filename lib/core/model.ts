@@ -74,6 +74,11 @@ export interface WorkloadModel {
   readonly plaintextExceptions?: readonly PlaintextExceptionModel[];
   /** Declared ports; when present, edges may only name these ports. */
   readonly ports: readonly WorkloadPortModel[];
+  /**
+   * Audit mode: the workload's policy is evaluated and logged (istio.io/dry-run) but not enforced;
+   * an enforced stand-in admits what it would deny. See compileWorkload.
+   */
+  readonly dryRun?: boolean;
   readonly origin: string;
 }
 
@@ -99,6 +104,8 @@ export interface EdgeModel {
   readonly methods?: readonly string[];
   readonly paths?: readonly string[];
   readonly ports?: readonly number[];
+  /** Audit mode: the limits are logged but not enforced; the source is admitted without them. */
+  readonly dryRun?: boolean;
   readonly origin: string;
 }
 

@@ -22,6 +22,10 @@ export function validateAmbient(mesh: MeshModel, report: Report): void {
     }
     ambient.set(ns.name, ns);
     validateAmbientNamespace(ns, report);
+    // Audit mode (compile.ts) is built from sidecar ALLOW policies; not compiled for ztunnel and waypoints.
+    for (const w of ns.workloads) {
+      if (w.dryRun) report(w.origin, `workload ${ns.name}/${w.name} is audited (Enforcement.DRY_RUN), which is only available in sidecar namespaces; audit the whole ambient namespace (enforcement on the namespace) instead`);
+    }
   }
   if (ambient.size === 0) return;
 
@@ -29,6 +33,7 @@ export function validateAmbient(mesh: MeshModel, report: Report): void {
     const ns = ambient.get(edge.to.namespace);
     if (!ns) continue;
     const target = `${edge.to.namespace}/${edge.to.workload}`;
+    if (edge.dryRun) report(edge.origin, `audited edge ${describeSource(edge.from)} -> ${target}: audit mode is only available in sidecar namespaces; audit the whole ambient namespace (enforcement on the namespace) instead`);
     if (hasL7Limits(edge) && waypointOf(ns) === false) {
       report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} limits methods or paths, but ambient namespace ${ns.name} has no waypoint (Waypoint.NONE): ` +
         'ztunnel only sees layer 4, and drops an ALLOW rule with HTTP fields, so the edge would never work. Give the namespace a waypoint, or remove methods and paths');

@@ -404,6 +404,11 @@ function validateEdge(
       `so it would never work. Remove the edge or stop denying "${sourceNamespace}"`);
   }
 
+  if (edge.dryRun && !edge.methods && !edge.paths && !edge.ports) {
+    report(edge.origin, `audited edge ${describeSource(from)} -> ${target} has no methods, paths or ports: it removes no access, so there is nothing to audit. ` +
+      'Audit the workload instead (addWorkload(name, { enforcement: Enforcement.DRY_RUN })), or give the edge the limits to audit');
+  }
+
   const methods = edge.methods ?? [];
   const paths = edge.paths ?? [];
   const ports = edge.ports ?? [];

@@ -92,6 +92,7 @@ export const edgeOptions = z.strictObject({
   methods: list(text).optional(),
   paths: list(text).optional(),
   ports: list(number).optional(),
+  enforcement: enforcement.optional(),
 });
 
 export const allowEdgeProps = z.strictObject({
@@ -109,6 +110,7 @@ export const plaintextException = z.strictObject({
 });
 
 export const workloadOptions = z.strictObject({
+  enforcement: enforcement.optional(),
   serviceAccount: text.optional(),
   labels: labels.optional(),
   mtls: mtlsMode.optional(),
