@@ -22,9 +22,9 @@ export function validateAmbient(mesh: MeshModel, report: Report): void {
     }
     ambient.set(ns.name, ns);
     validateAmbientNamespace(ns, report);
-    // Audit mode (compile.ts) is built from sidecar ALLOW policies; not compiled for ztunnel and waypoints.
+    // Audit mode (compile.ts) relies on dry-run policies, which ztunnel ignores (see ns.dryRun below).
     for (const w of ns.workloads) {
-      if (w.dryRun) report(w.origin, `workload ${ns.name}/${w.name} is audited (Enforcement.DRY_RUN), which is only available in sidecar namespaces; audit the whole ambient namespace (enforcement on the namespace) instead`);
+      if (w.dryRun) report(w.origin, `workload ${ns.name}/${w.name} is audited (Enforcement.DRY_RUN) in ambient namespace ${ns.name}: audit mode relies on dry-run policies, which ztunnel ignores by default. Stage the workload in sidecar mode, or enforce it`);
     }
   }
   if (ambient.size === 0) return;
@@ -33,7 +33,7 @@ export function validateAmbient(mesh: MeshModel, report: Report): void {
     const ns = ambient.get(edge.to.namespace);
     if (!ns) continue;
     const target = `${edge.to.namespace}/${edge.to.workload}`;
-    if (edge.dryRun) report(edge.origin, `audited edge ${describeSource(edge.from)} -> ${target}: audit mode is only available in sidecar namespaces; audit the whole ambient namespace (enforcement on the namespace) instead`);
+    if (edge.dryRun) report(edge.origin, `audited edge ${describeSource(edge.from)} -> ${target} in ambient namespace ${ns.name}: audit mode relies on dry-run policies, which ztunnel ignores by default. Stage the edge in sidecar mode, or enforce it`);
     if (hasL7Limits(edge) && waypointOf(ns) === false) {
       report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} limits methods or paths, but ambient namespace ${ns.name} has no waypoint (Waypoint.NONE): ` +
         'ztunnel only sees layer 4, and drops an ALLOW rule with HTTP fields, so the edge would never work. Give the namespace a waypoint, or remove methods and paths');

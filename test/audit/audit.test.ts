@@ -2,7 +2,7 @@
 // (istio.io/dry-run) but not enforced; the analyzer and diff show it apart.
 import { App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { Enforcement, MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
+import { Dataplane, Enforcement, MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
 import { analysisFromModel, decide, reachability, renderDiff, renderGraph, semanticDiff } from '../../lib/analyzer';
 import { inventoryFromModel } from '../../lib/analyzer/inventory';
 import { AUDIT_STAND_IN_ANNOTATION, compileMesh, DRY_RUN_ANNOTATION } from '../../lib/core/compile';
@@ -110,6 +110,17 @@ describe('an audited edge', () => {
     const [a, b] = ['a', 'b'].map((n) => prod.addWorkload(n));
     b.allowFrom(a, { enforcement: Enforcement.DRY_RUN });
     expect(() => m.toModel() && compileMesh(m.toModel())).toThrow(/audited edge prod\/a -> prod\/b has no methods, paths or ports: it removes no access, so there is nothing to audit/);
+  });
+
+  it('is refused in an ambient namespace: ztunnel ignores dry-run policies', () => {
+    const app = new App();
+    const m = new ZeroTrustMesh(app, 'mesh', { trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT });
+    const ns = new ZeroTrustNamespace(app, 'amb', { mesh: m, mtls: MtlsMode.STRICT, dataplane: Dataplane.AMBIENT });
+    const a = ns.addWorkload('a');
+    ns.addWorkload('b', { enforcement: Enforcement.DRY_RUN });
+    ns.addWorkload('c').allowFrom(a, { ports: [8080], enforcement: Enforcement.DRY_RUN });
+    expect(() => compileMesh(m.toModel())).toThrow(/workload amb\/b is audited \(Enforcement.DRY_RUN\) in ambient namespace amb: audit mode relies on dry-run policies, which ztunnel ignores by default/);
+    expect(() => compileMesh(m.toModel())).toThrow(/audited edge amb\/a -> amb\/c in ambient namespace amb/);
   });
 
   it('refuses an enforcement that is not one', () => {
