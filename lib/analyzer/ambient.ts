@@ -38,9 +38,9 @@ function declarations(p: Prepared) {
  * namespace for ambient, UNKNOWN: only the cluster knows whether the namespace carries the label.
  */
 export function ambientState(p: Prepared, destination: WorkloadInfo): AmbientState {
-  let dataplane = destination.dataplane;
-  if (destination.name === '*') {
-    // A pod no workload names: its namespace decides.
+  let dataplane = destination.dataplane ?? p.analysis.inventory.dataplanes?.[destination.namespace];
+  if (destination.name === '*' && dataplane === undefined) {
+    // A pod no workload names: its namespace decides, as far as its named workloads tell.
     const known = (p.workloadsByNamespace.get(destination.namespace) ?? []).map((w) => w.dataplane);
     dataplane = known.includes('AMBIENT') ? 'AMBIENT' : known.length > 0 && known.every((d) => d === 'SIDECAR') ? 'SIDECAR' : undefined;
   }
@@ -110,6 +110,20 @@ export function boundToWaypoint(policy: IstioObject, destination: WorkloadInfo, 
     if (t.kind === 'Service') return group === '' && destination.services.includes(t.name);
     return false;
   });
+}
+
+/**
+ * False for a targetRefs policy that can take no part in a request to `destination`: one bound to a
+ * Gateway or GatewayClass (never a sidecar) or to another workload's Service, when no waypoint of
+ * the destination binds it. Policies without targetRefs always may.
+ */
+export function mayApply(p: Prepared, policy: IstioObject, destination: WorkloadInfo): boolean {
+  const targets = targetRefsOf(policy);
+  if (targets.length === 0) return true;
+  if (boundToWaypoint(policy, destination, p.analysis.inventory.rootNamespace)) return true;
+  const state = ambientState(p, destination);
+  if (state === 'AMBIENT' || destination.dataplane === 'SIDECAR') return false;
+  return !targets.every((t) => t.kind === 'Gateway' || t.kind === 'GatewayClass');
 }
 
 /** The policies the destination's waypoint enforces for it, in evaluation order. */

@@ -477,6 +477,8 @@ export function callerNodes(p: Prepared): GraphNode[] {
   const namespaces = new Set(p.namespaces);
   const known = new Set<string>();
   for (const w of inventory.workloads) if (w.sidecar) known.add(`${w.namespace}/${w.serviceAccount}`);
+  // A waypoint is a proxy on the path to the workloads behind it, not a caller of its own.
+  for (const w of inventory.workloads) if (w.waypoint !== undefined) known.add(`${w.namespace}/${w.waypoint}`);
   const identities = new Set<string>();
   for (const policies of p.policies.values()) {
     for (const policy of policies) {

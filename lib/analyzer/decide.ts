@@ -7,7 +7,7 @@
 // Anything the YAML cannot settle (CUSTOM providers, unmodelled `when` keys, targetRefs, request
 // attributes not given) makes the verdict UNDECIDED, never a guess.
 import { Analysis, prepare, Prepared } from './analysis';
-import { ambientState, decideAmbientOnPort, evaluateZtunnelRule } from './ambient';
+import { ambientState, decideAmbientOnPort, evaluateZtunnelRule, mayApply } from './ambient';
 import { actionOf, evaluateRule, list, RbacContext, targetRefsOf } from './authorization';
 import { clientTlsOverride } from './client-tls';
 import { compare, declaredBy, IstioObject, isAuditStandIn, isDryRun, objectId } from './config';
@@ -147,6 +147,7 @@ export function namedPorts(p: Prepared, destination: WorkloadInfo): number[] {
   const ports = new Set<number>(p.mtlsOf(destination.namespace, destination.name === '*' ? undefined : destination).ports);
   for (const port of destination.ports) ports.add(port.number);
   for (const policy of applicablePolicies(p, destination)) {
+    if (!mayApply(p, policy, destination)) continue; // its ports say nothing about this destination
     for (const rule of list(policy.spec.rules)) {
       for (const to of list(rule?.to)) for (const f of ['ports', 'notPorts']) for (const v of list(to?.operation?.[f])) ports.add(Number(v));
       for (const when of list(rule?.when)) if (when?.key === 'destination.port') for (const v of [...list(when.values), ...list(when.notValues)]) ports.add(Number(v));

@@ -52,6 +52,11 @@ export interface Inventory {
   readonly workloads: readonly WorkloadInfo[];
   /** How the inventory was obtained, and the conventions assumed when it was inferred. */
   readonly notes: readonly string[];
+  /**
+   * The data plane of whole namespaces (istio.io/dataplane-mode), for pods no workload names; a
+   * workload's own `dataplane` wins.
+   */
+  readonly dataplanes?: Readonly<Record<string, 'SIDECAR' | 'AMBIENT'>>;
 }
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
@@ -89,6 +94,7 @@ export function inventoryFromModel(mesh: MeshModel): Inventory {
       return service && service !== w.name ? { ...w, services: [w.name, service].sort(compare) } : w;
     })),
     notes: ['workloads from the construct tree'],
+    dataplanes: Object.fromEntries(mesh.namespaces.map((ns) => [ns.name, dataplaneOf(mesh, ns)])),
   };
 }
 
@@ -111,6 +117,7 @@ export function inventoryFromModel(mesh: MeshModel): Inventory {
  *     name: ledger
  *     dataplane: ambient            # its namespace has istio.io/dataplane-mode=ambient
  *     waypoint: waypoint            # its Service has istio.io/use-waypoint=waypoint
+ * dataplanes: { payments: ambient } # optional: whole namespaces, for pods no workload names
  * ```
  */
 export function parseInventory(text: string, file = 'inventory'): Inventory {
@@ -147,7 +154,19 @@ export function parseInventory(text: string, file = 'inventory'): Inventory {
     clusterDomain: typeof raw.clusterDomain === 'string' ? raw.clusterDomain : 'cluster.local',
     workloads: sortWorkloads(workloads),
     notes: [`workloads from ${file}`],
+    ...(raw.dataplanes !== undefined ? { dataplanes: namespaceDataplanes(raw.dataplanes, file) } : {}),
   };
+}
+
+function namespaceDataplanes(raw: unknown, file: string): Record<string, 'SIDECAR' | 'AMBIENT'> {
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: dataplanes must map namespaces to "sidecar" or "ambient"`);
+  const out: Record<string, 'SIDECAR' | 'AMBIENT'> = {};
+  for (const [ns, value] of Object.entries(raw)) {
+    const upper = String(value).toUpperCase();
+    if (upper !== 'SIDECAR' && upper !== 'AMBIENT') throw new ConfigError(`${file}: dataplanes.${ns} must be "sidecar" or "ambient", not ${JSON.stringify(value)}`);
+    out[ns] = upper;
+  }
+  return out;
 }
 
 function dataplaneFields(w: any, file: string, i: number): Pick<WorkloadInfo, 'dataplane' | 'waypoint'> {
@@ -232,6 +251,7 @@ export function inferInventory(config: IstioConfig, options: InferOptions = {}):
     clusterDomain: 'cluster.local',
     workloads: sortWorkloads(workloads),
     notes: [notes[0], ...notes.slice(1).sort(compare)],
+    ...(ambient.size > 0 ? { dataplanes: Object.fromEntries([...ambient.keys()].map((ns) => [ns, 'AMBIENT' as const])) } : {}),
   };
 }
 
@@ -308,7 +328,8 @@ export function workloadRef(w: { namespace: string; name: string }): string {
 export function mergeInventories(a: Inventory, b: Inventory): Inventory {
   const byKey = new Map(a.workloads.map((w) => [workloadRef(w), w]));
   for (const w of b.workloads) if (!byKey.has(workloadRef(w))) byKey.set(workloadRef(w), w);
-  return { ...a, workloads: sortWorkloads([...byKey.values()]), notes: [...new Set([...a.notes, ...b.notes])] };
+  const dataplanes = a.dataplanes || b.dataplanes ? { dataplanes: { ...b.dataplanes, ...a.dataplanes } } : {};
+  return { ...a, workloads: sortWorkloads([...byKey.values()]), notes: [...new Set([...a.notes, ...b.notes])], ...dataplanes };
 }
 
 function principalsOf(obj: IstioObject): string[] {

@@ -13,9 +13,10 @@ import { App } from 'cdk8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
-  Enforcement, IPeer, MtlsMode, Peer, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace,
+  Dataplane, Enforcement, IPeer, MtlsMode, Peer, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../lib';
 import { decide } from '../../lib/analyzer/decide';
+import { reachability } from '../../lib/analyzer/reachability';
 import { inventoryFromModel } from '../../lib/analyzer/inventory';
 import { loadIstioDir } from '../../lib/analyzer/load';
 import { matchPath } from '../../lib/analyzer/match';
@@ -67,7 +68,7 @@ interface MeshSpec {
 
 const subset = <T>(values: readonly T[]) => fc.subarray([...values], { minLength: 1 });
 
-const meshSpec: fc.Arbitrary<MeshSpec> = fc.record({
+const rawMeshSpec = fc.record({
   namespaces: fc.uniqueArray(
     fc.record({
       name: fc.constantFrom(...NAMESPACES),
@@ -97,7 +98,9 @@ const meshSpec: fc.Arbitrary<MeshSpec> = fc.record({
     paths: fc.option(subset(PATHS), { nil: undefined }),
     ports: fc.option(subset([HTTP_PORT, TCP_PORT]), { nil: undefined }),
   }), { maxLength: 8 }),
-}).map(normalize);
+});
+
+const meshSpec: fc.Arbitrary<MeshSpec> = rawMeshSpec.map(normalize);
 
 /**
  * Makes a random draw valid: what the compiler would refuse is repaired or dropped here, because
@@ -159,10 +162,11 @@ function normalize(raw: {
 // ---------------------------------------------------------------------------------------------
 // Declaring the intent through the public API.
 
-function declare(app: App, spec: MeshSpec): ZeroTrustMesh {
+function declare(app: App, spec: MeshSpec, ambient: ReadonlySet<string> = new Set()): ZeroTrustMesh {
   const mesh = new ZeroTrustMesh(app, 'mesh', { mtls: MtlsMode.STRICT });
   const namespaces = new Map(spec.namespaces.map((n) => [n.name, new ZeroTrustNamespace(app, n.name, {
     mesh,
+    ...(ambient.has(n.name) ? { dataplane: Dataplane.AMBIENT } : {}),
     mtls: n.permissive ? MtlsMode.PERMISSIVE : MtlsMode.STRICT,
     ...(n.dryRun ? { enforcement: Enforcement.DRY_RUN } : {}),
     ...(n.deny.length > 0 ? { denyFromNamespaces: [...n.deny] } : {}),
@@ -339,3 +343,91 @@ function count(spec: MeshSpec, probe: Probe, verdict: 'ALLOWED' | 'DENIED'): voi
   if (probe.client.namespace !== undefined && ns.deny.includes(probe.client.namespace)) seen.denyNamespace++;
   if (ns.dryRun) seen.dryRun++;
 }
+
+// ---------------------------------------------------------------------------------------------
+// Both data planes. The same intent is synthesized for sidecars and for ambient (a random set of
+// namespaces, the rest sidecar, so that the boundary is crossed both ways), loaded back, and each
+// must admit exactly the declared access, hence the same access. Ambient refuses dry-run, so these
+// meshes are enforced. An ambient workload with an edge limiting methods or paths sits behind its
+// waypoint: a mesh client that sends straight to the pod must be refused, whatever the edges say.
+
+interface DataplaneSpec { readonly spec: MeshSpec; readonly ambient: readonly string[] }
+
+const dataplaneSpec: fc.Arbitrary<DataplaneSpec> = fc.tuple(rawMeshSpec, fc.subarray([...NAMESPACES], { minLength: 1 }))
+  .map(([raw, ambient]) => ({ spec: normalize({ ...raw, namespaces: raw.namespaces.map((n) => ({ ...n, dryRun: false })) }), ambient }));
+
+/** Workloads behind a waypoint in the ambient variant: ambient, with an edge that limits methods or paths. */
+function behindWaypoint(d: DataplaneSpec, to: number): boolean {
+  const dest = d.spec.workloads[to];
+  return d.ambient.includes(dest.namespace) && d.spec.edges.some((e) => e.to === to && (e.methods || e.paths));
+}
+
+function synthesize(spec: MeshSpec, ambient: ReadonlySet<string>) {
+  const outdir = mkdtempSync(join(tmpdir(), 'zt-prop-'));
+  try {
+    const app = new App({ outdir });
+    const mesh = declare(app, spec, ambient);
+    app.synth();
+    return { config: loadIstioDir(outdir), inventory: inventoryFromModel(mesh.toModel()) };
+  } finally {
+    rmSync(outdir, { recursive: true, force: true });
+  }
+}
+
+/** The graph's edges with what each caller may do, without the policy names (they differ by design). */
+function accessOf(analysis: ReturnType<typeof synthesize>) {
+  return reachability(analysis).edges.map((e) => JSON.stringify([e.from, e.to, e.access.map((a) => [a.port, a.transport, a.grants, a.except, a.undecided, a.dryRunOnly])])).sort();
+}
+
+const RUNS_BOTH = Number(process.env.FC_RUNS ?? 150);
+const seenBoth = { ambientAllowed: 0, ambientDenied: 0, viaWaypointAllowed: 0, viaWaypointDenied: 0, bypassRefused: 0, crossBoundary: 0, ambientPlaintextAllowed: 0 };
+
+describe('both data planes are exact, and equal', () => {
+  it('sidecar and ambient admit exactly the declared access; nothing reaches an L7-protected workload except through its waypoint', () => {
+    fc.assert(
+      fc.property(dataplaneSpec, fc.integer(), (d, seed) => {
+        const { spec } = d;
+        const sidecar = synthesize(spec, new Set());
+        const ambient = synthesize(spec, new Set(d.ambient));
+        let state = seed >>> 0;
+        const random = () => ((state = (state * 1664525 + 1013904223) >>> 0) / 2 ** 32);
+        for (const probe of probes(spec, random)) {
+          const dest = spec.workloads[probe.to];
+          const request = { from: probe.client.ref, to: `${dest.namespace}/${dest.name}`, port: probe.port, method: probe.method, path: probe.path };
+          const want = expected(spec, probe);
+          const inSidecar = decide(sidecar, request);
+          const inAmbient = decide(ambient, request);
+          for (const [plane, decision] of [['sidecar', inSidecar], ['ambient', inAmbient]] as const) {
+            if (decision.verdict !== want) {
+              throw new Error(`${plane} (ambient: ${d.ambient.join(', ')}): ${request.from} -> ${request.to}:${probe.port} ${probe.method} ${probe.path}: ` +
+                `analyzer says ${decision.verdict} (${decision.summary}), the declared intent says ${want}`);
+            }
+          }
+          const isAmbient = d.ambient.includes(dest.namespace);
+          if (isAmbient) seenBoth[want === 'ALLOWED' ? 'ambientAllowed' : 'ambientDenied']++;
+          if (isAmbient && !probe.client.principal && want === 'ALLOWED') seenBoth.ambientPlaintextAllowed++;
+          if (isAmbient && probe.client.namespace !== undefined && probe.client.namespace !== dest.namespace && want === 'ALLOWED') seenBoth.crossBoundary++;
+          if (behindWaypoint(d, probe.to) && probe.client.principal) {
+            if (inAmbient.decidedAt !== `waypoint ${dest.namespace}/waypoint` && want === 'ALLOWED') {
+              throw new Error(`${request.from} -> ${request.to}: allowed, but not decided at the waypoint (${inAmbient.decidedAt})`);
+            }
+            seenBoth[want === 'ALLOWED' ? 'viaWaypointAllowed' : 'viaWaypointDenied']++;
+            // The same request sent straight to the pod: ztunnel admits only the waypoint.
+            const bypass = decide(ambient, { ...request, bypassWaypoint: true });
+            if (bypass.verdict !== 'DENIED') {
+              throw new Error(`${request.from} -> ${request.to}:${probe.port} bypassing the waypoint is ${bypass.verdict} (${bypass.summary}); only the waypoint may reach it`);
+            }
+            seenBoth.bypassRefused++;
+          }
+        }
+        // The whole graph (symbolic in methods and paths) is the same in both data planes.
+        expect(accessOf(ambient)).toEqual(accessOf(sidecar));
+      }),
+      {
+        numRuns: RUNS_BOTH,
+        ...(process.env.FC_SEED ? { seed: Number(process.env.FC_SEED), path: process.env.FC_PATH } : {}),
+      },
+    );
+    for (const [what, n] of Object.entries(seenBoth)) expect(n, `no probe exercised ${what}`).toBeGreaterThan(RUNS_BOTH / 20);
+  }, 240_000);
+});
