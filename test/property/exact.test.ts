@@ -354,7 +354,12 @@ function count(spec: MeshSpec, probe: Probe, verdict: 'ALLOWED' | 'DENIED'): voi
 interface DataplaneSpec { readonly spec: MeshSpec; readonly ambient: readonly string[] }
 
 const dataplaneSpec: fc.Arbitrary<DataplaneSpec> = fc.tuple(rawMeshSpec, fc.subarray([...NAMESPACES], { minLength: 1 }))
-  .map(([raw, ambient]) => ({ spec: normalize({ ...raw, namespaces: raw.namespaces.map((n) => ({ ...n, dryRun: false })) }), ambient }));
+  .map(([raw, ambient]) => ({
+    // Ambient refuses dry-run, and plaintext exceptions limited to methods or paths (ztunnel
+    // enforces them at layer 4): the intent both data planes can express.
+    spec: normalize({ ...raw, namespaces: raw.namespaces.map((n) => ({ ...n, dryRun: false })), workloads: raw.workloads.map((w) => ({ ...w, plaintextLimited: false })) }),
+    ambient,
+  }));
 
 /** Workloads behind a waypoint in the ambient variant: ambient, with an edge that limits methods or paths. */
 function behindWaypoint(d: DataplaneSpec, to: number): boolean {
