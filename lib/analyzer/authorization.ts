@@ -65,7 +65,9 @@ export function evaluateRule(rule: any, action: string, ctx: RbacContext): RuleR
     }
   }
   const tcp = ctx.chain === 'TCP';
-  if (tcp && (action === 'ALLOW' || action === 'CUSTOM')) {
+  // Only ALLOW rules are dropped: Istio builds CUSTOM like DENY, removing the HTTP-only fields, so
+  // on a TCP port a CUSTOM rule widens and sends more connections to the external authorizer.
+  if (tcp && action === 'ALLOW') {
     const http = usesHttpOnlyFields(rule);
     if (http) return { result: 'no', detail: `dropped on a TCP port: an ALLOW rule with HTTP-only field ${http} is removed whole` };
   }
@@ -99,7 +101,7 @@ function evaluateFields(fields: Record<string, any>, ctx: RbacContext, evaluate:
   for (const [field, raw] of Object.entries(fields).sort(([a], [b]) => (a < b ? -1 : 1))) {
     const values = list(raw).map(String);
     if (values.length === 0) continue; // an empty list decodes to nil: no constraint
-    // DENY/AUDIT on a TCP chain ignore HTTP-only values; ALLOW rules with them were dropped above.
+    // DENY/AUDIT/CUSTOM on a TCP chain ignore HTTP-only values; ALLOW rules with them were dropped above.
     if (ctx.chain === 'TCP' && (HTTP_SOURCE_FIELDS.includes(field) || HTTP_OPERATION_FIELDS.includes(field))) continue;
     const r = evaluate(field, values, ctx);
     if (r) results.push(r);

@@ -8,6 +8,7 @@ import type { MeshModel, PortProtocol } from '../core/model';
 import { dataplaneOf, hasL7Limits, waypointOf } from '../core/semantics';
 import { DATAPLANE_ANNOTATION, REQUIRED_LABELS_ANNOTATION, USE_WAYPOINT_LABEL } from '../core/annotations';
 import { compare, ConfigError, IstioConfig, IstioObject } from './config';
+import { checkInventoryFile } from './inventory-schema';
 
 export interface InventoryPort {
   readonly number: number;
@@ -130,28 +131,27 @@ export function parseInventory(text: string, file = 'inventory'): Inventory {
   if (typeof raw !== 'object' || raw === null || !Array.isArray(raw.workloads)) {
     throw new ConfigError(`${file}: an inventory needs a "workloads" list (see the README)`);
   }
-  const workloads = raw.workloads.map((w: any, i: number): WorkloadInfo => {
-    if (typeof w?.namespace !== 'string' || typeof w?.name !== 'string') {
-      throw new ConfigError(`${file}: workloads[${i}] needs "namespace" and "name"`);
-    }
-    const ports = Array.isArray(w.ports) ? w.ports.map((p: any) => (typeof p === 'number'
+  // Checked against the published schema (schemas/inventory.schema.json) before any value is used.
+  const checked = checkInventoryFile(raw, file);
+  const workloads = checked.workloads.map((w, i: number): WorkloadInfo => {
+    const ports = (w.ports ?? []).map((p) => (typeof p === 'number'
       ? { number: p, protocol: 'HTTP' }
-      : { number: Number(p.number), protocol: String(p.protocol ?? 'HTTP').toUpperCase() })) : [];
+      : { number: p.number, protocol: (p.protocol ?? 'HTTP').toUpperCase() }));
     return {
       namespace: w.namespace,
       name: w.name,
-      labels: w.labels && typeof w.labels === 'object' ? stringRecord(w.labels) : { app: w.name },
-      serviceAccount: typeof w.serviceAccount === 'string' ? w.serviceAccount : w.name,
+      labels: w.labels ? stringRecord(w.labels) : { app: w.name },
+      serviceAccount: w.serviceAccount ?? w.name,
       sidecar: w.sidecar !== false,
       ports,
-      services: Array.isArray(w.services) ? w.services.map(String).sort(compare) : [w.name],
+      services: w.services ? [...w.services].sort(compare) : [w.name],
       ...dataplaneFields(w, file, i),
     };
   });
   return {
-    trustDomain: typeof raw.trustDomain === 'string' ? raw.trustDomain : DEFAULT_TRUST_DOMAIN,
-    rootNamespace: typeof raw.rootNamespace === 'string' ? raw.rootNamespace : DEFAULT_ROOT_NAMESPACE,
-    clusterDomain: typeof raw.clusterDomain === 'string' ? raw.clusterDomain : 'cluster.local',
+    trustDomain: checked.trustDomain ?? DEFAULT_TRUST_DOMAIN,
+    rootNamespace: checked.rootNamespace ?? DEFAULT_ROOT_NAMESPACE,
+    clusterDomain: checked.clusterDomain ?? 'cluster.local',
     workloads: sortWorkloads(workloads),
     notes: [`workloads from ${file}`],
     ...(raw.dataplanes !== undefined ? { dataplanes: namespaceDataplanes(raw.dataplanes, file) } : {}),

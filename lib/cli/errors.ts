@@ -14,6 +14,8 @@ export const EXIT_OK = 0;
 /** `diff --fail-on-widen` found a change that admits more. */
 export const EXIT_WIDENED = 1;
 export const EXIT_ERROR = 2;
+/** `explain --expect` got another verdict (UNDECIDED included), as `kubectl auth can-i` exits 1 on "no". */
+export const EXIT_UNEXPECTED = 1;
 
 /** The one-line message for an error; unexpected errors keep their message, not their stack. */
 export function errorLine(error: unknown): string {

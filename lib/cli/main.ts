@@ -6,7 +6,7 @@ import {
   AnalyzerRequest, decide, ParseCache, reachability, renderDiff, renderExplain, renderGraph, graphDiagram, renderReadiness,
   semanticDiff, strictReadiness,
 } from '../analyzer';
-import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_WIDENED } from './errors';
+import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_UNEXPECTED, EXIT_WIDENED } from './errors';
 import { scaffold } from './init';
 import { registerLearn } from './learn';
 import { analysesOf, analysisOf, InputOptions, loadConfig, loadConfigAt } from './inputs';
@@ -82,6 +82,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     .option('--remote-ip <ip>', 'original client IP (remoteIpBlocks, remote.ip)')
     .option('--request-principal <iss/sub>', 'JWT principal; "" for a request without a token')
     .option('--bypass-waypoint', 'ambient: send the request straight to the pod IP, skipping the waypoint of its Service')
+    .addOption(new Option('--expect <verdict>', 'exit 1 unless the verdict is this one (UNDECIDED never is): a CI step asserting one request').choices(['allowed', 'denied', 'ALLOWED', 'DENIED']))
     .addOption(new Option('--format <format>', 'output format').choices(['text', 'json']).default('text')))
     .action((options: Common & Record<string, any>) => {
       const analysis = analysisOf(loadConfig(options.dir, note(options)), options, note(options));
@@ -101,6 +102,10 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
       };
       const decision = decide(analysis, request);
       io.stdout(options.format === 'json' ? `${JSON.stringify(decision, null, 2)}\n` : renderExplain(decision, request));
+      if (options.expect !== undefined && decision.verdict !== options.expect.toUpperCase()) {
+        io.stderr(`zero-trust: expected ${options.expect.toUpperCase()}, but ${request.from} -> ${request.to} is ${decision.verdict}\n`);
+        exitCode = EXIT_UNEXPECTED;
+      }
     });
 
   inputs(program.command('graph')

@@ -12,6 +12,8 @@ export interface ArgumentName {
   readonly argument: string;
   /** The argument may be left out (it has a default): a null gets "omit it" as its fix. */
   readonly optional?: boolean;
+  /** What a key is called in messages: `option` (the default) or `field` (in a file). */
+  readonly keyword?: string;
 }
 
 /**
@@ -56,9 +58,9 @@ function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue, root: unknown
     case 'unrecognized_keys': {
       const valid = keysAt(schema, issue.path);
       const key = issue.keys[0];
-      const where = issue.path.length > 0 ? ` in ${label}` : '';
+      const where = issue.path.length > 0 ? ` in ${labelOf(issue.path)}` : '';
       const near = nearest(key, valid);
-      return `unknown option ${JSON.stringify(key)}${where}; ` +
+      return `unknown ${name.keyword ?? 'option'} ${JSON.stringify(key)}${where}; ` +
         (near !== undefined ? `did you mean ${JSON.stringify(near)}?` : `the options are ${valid.map((k) => JSON.stringify(k)).join(', ')}`);
     }
     case 'invalid_type': {
@@ -72,6 +74,17 @@ function describeIssue(schema: z.ZodType, issue: z.core.$ZodIssue, root: unknown
     case 'custom':
       // Custom checks word their message after the option name: `mtls "X" is not an MtlsMode`.
       return `${label} ${issue.message}`;
+    case 'too_small':
+    case 'too_big': {
+      const bound = issue.code === 'too_small' ? `at least ${issue.minimum}` : `at most ${issue.maximum}`;
+      const what = issue.origin === 'string' ? `${bound} characters long` : issue.origin === 'array' ? `${bound} items long` : bound;
+      return `${label} must be ${what}, got ${describeValue(input)}`;
+    }
+    case 'invalid_value':
+      return `${label} must be one of ${issue.values.map((v) => JSON.stringify(v)).join(', ')}, got ${describeValue(input)}`;
+    case 'invalid_union':
+      // A union names its forms in its own error message.
+      return issue.message.startsWith('Invalid') ? `${label} ${describeValue(input)} is not any of the accepted forms` : `${label} must be ${issue.message}, got ${describeValue(input)}`;
     default:
       return `${label} ${describeValue(input)} is invalid: ${issue.message}`;
   }

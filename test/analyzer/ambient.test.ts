@@ -166,6 +166,6 @@ describe('inventory files', () => {
     const inventory = parseInventory('workloads:\n  - { namespace: payments, name: ledger, dataplane: ambient, waypoint: wp }\n');
     expect(inventory.workloads[0]).toMatchObject({ dataplane: 'AMBIENT', waypoint: 'wp' });
     expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, waypoint: wp }\n')).toThrow(/workloads\[0\].waypoint is set, but only an ambient workload \(dataplane: ambient\) uses a waypoint/);
-    expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, dataplane: node }\n')).toThrow(/workloads\[0\].dataplane must be "sidecar" or "ambient", not "node"/);
+    expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, dataplane: node }\n')).toThrow(/workloads\[0\]\.dataplane must be one of "sidecar", "ambient", "SIDECAR", "AMBIENT", got the string "node"/);
   });
 });

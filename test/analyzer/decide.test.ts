@@ -426,6 +426,21 @@ spec:
     expect(verdict(yaml, { from: 'prod/web', to: 'prod/db', port: 8080, method: 'GET' }, workloads)).toBe('ALLOWED');
   });
 
+  it('a CUSTOM rule with HTTP-only fields widens on a TCP port, like DENY: the external authorizer decides', () => {
+    const yaml = `${policy('CUSTOM', '[{ operation: { methods: [POST], paths: ["/admin/*"] } }]')}  provider: { name: ext-authz }\n---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: db-allow, namespace: prod }
+spec: { selector: { matchLabels: { app: db } }, action: ALLOW, rules: [{ from: [{ source: { principals: ["cluster.local/ns/prod/sa/web"] } }] }] }
+`;
+    const d = decide(analysis(yaml, workloads), { from: 'prod/web', to: 'prod/db', port: 5432 });
+    expect(d.verdict).toBe('UNDECIDED');
+    expect(d.undecided[0]).toContain('prod/db-policy (CUSTOM, provider ext-authz) matches: an external authorizer decides');
+    // On the HTTP port the rule keeps its limits: a GET is not sent to the authorizer.
+    expect(verdict(yaml, { from: 'prod/web', to: 'prod/db', port: 8080, method: 'GET', path: '/admin/x' }, workloads)).toBe('ALLOWED');
+    expect(verdict(yaml, { from: 'prod/web', to: 'prod/db', port: 8080, method: 'POST', path: '/admin/x' }, workloads)).toBe('UNDECIDED');
+  });
+
   it('an undeclared port is sniffed: the request\'s protocol decides', () => {
     const yaml = policy('DENY', '[{ operation: { methods: [POST] } }]');
     expect(verdict(yaml, { from: 'prod/web', to: 'prod/db', port: 7000, protocol: 'TCP' }, workloads)).toBe('DENIED');

@@ -90,7 +90,7 @@ workloads:
       { namespace: 'monitoring', name: 'prometheus', labels: { app: 'prometheus' }, serviceAccount: 'prometheus', sidecar: false, ports: [], services: ['prometheus'] },
       { namespace: 'prod', name: 'web', labels: { app: 'web' }, serviceAccount: 'web-sa', sidecar: true, ports: [{ number: 8080, protocol: 'HTTP' }], services: ['web'] },
     ]);
-    expect(() => parseInventory('workloads: [{ name: x }]', 'inv.yaml')).toThrow('inv.yaml: workloads[0] needs "namespace" and "name"');
+    expect(() => parseInventory('workloads: [{ name: x }]', 'inv.yaml')).toThrow('inv.yaml: workloads[0].namespace is required: a string');
     expect(() => parseInventory('{}', 'inv.yaml')).toThrow('an inventory needs a "workloads" list');
   });
 
