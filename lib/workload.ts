@@ -4,7 +4,7 @@ import type { EdgeModel, SourceModel, WorkloadModel } from './core/model';
 import { checkDnsLabel, checkDnsSubdomain, checkIpBlock, checkLabels, checkPlaintextException, checkPort, checkTrustDomain, failEarly } from './core/values';
 import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
-import { brandDeclaredWorkload, brandImportedWorkload } from './options/brands';
+import { brandDeclaredWorkload, brandImportedWorkload, isLibraryPeer, isLibraryWorkload } from './options/brands';
 import { checkInput, pathOf } from './options/check';
 import * as Options from './options/schemas';
 import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from './types';
@@ -172,9 +172,11 @@ export class Workload extends Construct implements IWorkload {
    * `<workload path>/from-<peer>`, plus a digest of the limits when there are any.
    */
   public allowFrom(peer: IPeer, options: EdgeOptions = EMPTY): IAllowEdge {
-    checkInput(this.node.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
-    // Most edges have no limits: no options object to check then.
-    if (options !== EMPTY) options = checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
+    // The schema is z.custom(isLibraryPeer): asked only for its message when the predicate fails
+    // (edges are the bulk of a large mesh, and a schema run costs more than the predicate).
+    if (!isLibraryPeer(peer)) checkInput(this.node.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
+    // Most edges have no limits: no options object to check then, passed or not.
+    if (options !== EMPTY && !isBareObject(options)) options = checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
     const id = edgeId(peer, options);
     const declaredBy = `${this.node.path}/${id}`;
     if (this.recordedIds.has(id)) {
@@ -192,7 +194,7 @@ export class Workload extends Construct implements IWorkload {
 
   /** Admits requests from this workload to another one; the edge is recorded at the destination. */
   public allowTo(destination: IWorkload, options: EdgeOptions = EMPTY): IAllowEdge {
-    checkInput(this.node.path, { verb: 'allowTo', argument: 'destination' }, Options.workload, destination);
+    if (!isLibraryWorkload(destination)) checkInput(this.node.path, { verb: 'allowTo', argument: 'destination' }, Options.workload, destination);
     return destination.allowFrom(this, options);
   }
 
@@ -285,4 +287,12 @@ function edgeId(peer: IPeer, options: EdgeOptions): string {
   if (limits.every((l) => l === undefined)) return `from-${peer.peerName}${audit}`;
   const digest = createHash('sha256').update(JSON.stringify(limits)).digest('hex').slice(0, 8);
   return `from-${peer.peerName}-${digest}${audit}`;
+}
+
+/**
+ * `{}`: a plain object with no own property, which Options.edgeOptions (every field optional)
+ * accepts as no limits, like leaving the options out.
+ */
+function isBareObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Reflect.ownKeys(value).length === 0;
 }

@@ -48,9 +48,21 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   }
 
   const workloads = new Map<string, { ns: NamespaceModel; workload: WorkloadModel }>();
+  // The same entries by namespace, then name: the per-edge lookups build no key string.
+  const byName: WorkloadIndex = new Map();
   for (const ns of mesh.namespaces) {
-    for (const workload of ns.workloads) workloads.set(`${ns.name}/${workload.name}`, { ns, workload });
+    for (const workload of ns.workloads) {
+      const entry = { ns, workload };
+      workloads.set(`${ns.name}/${workload.name}`, entry);
+      let names = byName.get(ns.name);
+      if (!names) byName.set(ns.name, (names = new Map()));
+      names.set(workload.name, entry);
+    }
   }
+  // Exactly the flat map's answer: a key with one "/" has one split. Names with a "/" (refused
+  // anyway) or that are not strings take the flat map.
+  const findWorkload = (namespace: string, name: string) => (typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/')
+    ? byName.get(namespace)?.get(name) : workloads.get(`${namespace}/${name}`));
 
   // Two edges are duplicates when their JSON keys are equal. Serializing every edge is the costliest
   // step here, so edges are first grouped by their ends (no serialization), and keys are only
@@ -58,7 +70,7 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   const byEnds = new Map<string, EdgeModel | Map<string, EdgeModel>>();
   const memo = memoizer();
   for (const edge of mesh.edges) {
-    validateEdge(mesh, edge, namespaces, workloads, report, memo);
+    validateEdge(mesh, edge, namespaces, findWorkload, report, memo);
     const ends = endsOf(edge);
     const group = byEnds.get(ends);
     if (group === undefined) {
@@ -209,6 +221,8 @@ function strictnessOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadMod
   const plaintext = plaintextPortsOf(workload);
   return plaintext.length > 0 ? ` (except ports ${plaintext.join(', ')})` : ' ';
 }
+
+type WorkloadIndex = Map<string, Map<string, { ns: NamespaceModel; workload: WorkloadModel }>>;
 
 type Report = (path: string, message: string | undefined) => void;
 
@@ -364,12 +378,12 @@ function validateEdge(
   mesh: MeshModel,
   edge: EdgeModel,
   namespaces: Map<string, NamespaceModel>,
-  workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
+  findWorkload: (namespace: string, name: string) => { ns: NamespaceModel; workload: WorkloadModel } | undefined,
   report: Report,
   memo: Memo,
 ): void {
   const target = `${edge.to.namespace}/${edge.to.workload}`;
-  const dest = workloads.get(target);
+  const dest = findWorkload(edge.to.namespace, edge.to.workload);
   if (!dest) {
     report(edge.origin, `edge to ${target}: no such workload in any ZeroTrustNamespace. Policies can only be emitted for workloads declared with namespace.addWorkload()`);
     return;
@@ -380,7 +394,7 @@ function validateEdge(
   // A source that is a declared workload was checked with it; any other source is checked once
   // per distinct value (sources repeat across thousands of edges).
   const foreign = from.kind === 'workload' && from.trustDomain !== undefined && from.trustDomain !== mesh.trustDomain;
-  const source = from.kind === 'workload' && !foreign ? workloads.get(`${from.namespace}/${from.name}`) : undefined;
+  const source = from.kind === 'workload' && !foreign ? findWorkload(from.namespace, from.name) : undefined;
   if (from.kind === 'workload' && source) {
     if (source.workload.serviceAccount !== from.serviceAccount) {
       report(edge.origin, `source ${from.namespace}/${from.name} names service account "${from.serviceAccount}" but the workload runs as "${source.workload.serviceAccount}"`);
