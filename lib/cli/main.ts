@@ -8,6 +8,7 @@ import {
 } from '../analyzer';
 import { CliError, errorLine, EXIT_ERROR, EXIT_OK, EXIT_UNEXPECTED, EXIT_WIDENED } from './errors';
 import { scaffold } from './init';
+import { registerImport } from './import';
 import { registerLearn } from './learn';
 import { analysesOf, analysisOf, InputOptions, loadConfig, loadConfigAt } from './inputs';
 import { packageInfo } from './package-info';
@@ -175,6 +176,7 @@ export async function run(argv: readonly string[], io: Io = processIo): Promise<
     });
 
   registerLearn(program, { io, inputs, note });
+  registerImport(program, { io, inputs, note });
 
   try {
     await program.parseAsync([...argv]);

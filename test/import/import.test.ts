@@ -1,0 +1,125 @@
+// zero-trust import: the generated TypeScript, synthesized, allows what the YAML allowed (the
+// semantic diff finds no change in access), and whatever it could not declare is listed.
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { App } from 'cdk8s';
+import { describe, expect, it } from 'vitest';
+import { ZeroTrustMesh } from '../../lib';
+import { analysisFromModel, inferInventory, loadIstioDir, parseIstioConfig, semanticDiff } from '../../lib/analyzer';
+import { importIstio } from '../../lib/cli/import';
+import { run } from '../../lib/cli/main';
+
+const TIMEOUT = 120_000;
+const ROOT = resolve(__dirname, '../..');
+const GENERATED = join(__dirname, '.generated');
+
+/** Imports a folder, loads the generated module, and diffs its synthesized policy against the folder. */
+async function roundTrip(dir: string, name: string) {
+  const config = loadIstioDir(join(ROOT, dir));
+  const inventory = inferInventory(config);
+  const result = importIstio(config, inventory, { library: '../../../lib' });
+  mkdirSync(GENERATED, { recursive: true });
+  const file = join(GENERATED, `${name}.ts`);
+  writeFileSync(file, result.code);
+  const module = await import(pathToFileURL(file).href);
+  const app = module.buildImported(new App()) as App;
+  const mesh = app.node.findAll().find(ZeroTrustMesh.isZeroTrustMesh)!;
+  const imported = { ...analysisFromModel(mesh.toModel()), inventory };
+  return { result, diff: semanticDiff({ config, inventory }, imported) };
+}
+
+describe('zero-trust import', () => {
+  it('the seed YAML: same access, and the list of what the constructs refuse on purpose', async () => {
+    const { result, diff } = await roundTrip('examples/seed', 'seed');
+    // Edges: the same requests allowed. The only difference is the open legacy namespace, which the
+    // constructs close by default: imported in dry-run it stays open, marked "dry-run only".
+    for (const e of diff.edges) {
+      expect(e.to.startsWith('legacy/')).toBe(true);
+      expect(e.widens).toBe(false);
+      expect(e.details).toEqual(['any port: now only open because policies are dry-run']);
+    }
+    // mTLS: port 9090 of payment-service was PERMISSIVE without any ALLOW rule for plaintext (it
+    // admitted nobody); it stays STRICT, which changes no access.
+    expect(diff.modes.map((m) => [m.kind, m.workload, m.port])).toEqual([['strengthened', 'production/payment-service', 9090]]);
+    // The TLS-inside-TLS external service is not declared.
+    expect(diff.external.map((e) => [e.kind, e.key])).toEqual([['removed', 'production/api.external-service.com']]);
+    expect(diff.widens).toBe(false);
+    expect(result.notImported.map((n) => n.what)).toEqual([
+      'namespace legacy', 'production/external-api', 'production/external-api-mtls', 'production/payment-service-metrics port 9090',
+    ]);
+    expect(result.notImported.find((n) => n.what === 'production/external-api')!.why).toMatch(/^TLS inside TLS/);
+    // The code carries a comment where each would go.
+    expect(result.code).toContain('  // NOT IMPORTED: port 9090 PERMISSIVE in production/payment-service-metrics admits nobody');
+    expect(result.code).toContain('  // NOT IMPORTED: ServiceEntry production/external-api: TLS inside TLS');
+    expect(result.code).toContain("  orders.allowFrom(paymentService, { methods: ['GET', 'POST', 'PUT'], paths: ['/api/v1/orders/*'] });");
+    expect(result.code).toContain("denyFromNamespaces: ['development', 'testing']");
+  }, TIMEOUT);
+
+  it('our own dist/: the round trip changes nothing in the sidecar namespaces', async () => {
+    const { result, diff } = await roundTrip('dist', 'dist');
+    // Every change involves the ambient namespace payments, which is not imported: its workloads,
+    // or its waypoint's identity, which only its policies named.
+    const ambient = (e: { from: string; to: string }) => e.to.startsWith('payments/') || e.from.startsWith('payments/') || e.from.includes('/ns/payments/');
+    expect(diff.edges.filter((e) => !ambient(e))).toEqual([]);
+    expect(diff.modes.filter((m) => !m.workload.startsWith('payments/'))).toEqual([]);
+    expect(diff.external).toEqual([]);
+    expect(diff.enforcement).toEqual([]);
+    // The ambient namespace is listed, not dropped silently.
+    expect(result.notImported.map((n) => n.what)).toEqual(['istio-system/waypoint-allow-nothing', 'namespace payments']);
+    expect(result.code).toContain('// NOT IMPORTED: namespace payments is ambient');
+    expect(result.code).toContain("new ExternalMtlsService(production, 'external-api', { host: 'api.external-service.com', port: 443, appPort: 80, clients: [paymentService]");
+  }, TIMEOUT);
+
+  it('lists rules it cannot declare, with a comment in place', () => {
+    const config = { objects: [], notes: [] };
+    expect(() => importIstio(undefined as never, undefined as never)).toThrow(TypeError);
+    const yaml = `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: allow-nothing, namespace: shop }
+spec: {}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  rules:
+    - from: [{ source: { principals: [cluster.local/ns/shop/sa/web] } }]
+      to: [{ operation: { paths: ["/api/*/items"] } }]
+    - from: [{ source: { principals: [cluster.local/ns/shop/sa/web] } }]
+      when: [{ key: "request.headers[x-team]", values: [blue] }]
+    - from: [{ source: { namespaces: [ops] } }]
+      to: [{ operation: { methods: [GET] } }, { operation: { ports: ["9090"] } }]
+`;
+    const parsed = parseIstioConfig([{ path: 'x.yaml', text: yaml }]);
+    const result = importIstio(parsed, inferInventory(parsed));
+    expect(result.notImported).toEqual([
+      // No mesh-wide PeerAuthentication: Istio's default PERMISSIVE, where identity rules refuse plaintext clients.
+      { what: 'namespace shop', why: 'PERMISSIVE with identity rules: imported with acceptPlaintextBypass: true, as it was' },
+      { what: 'shop/api rule 0', why: expect.stringMatching(/^a rule that never matches: path "\/api\/\*\/items" has a '\*' in the middle/) },
+      { what: 'shop/api rule 1', why: 'conditions (when): the constructs declare sources, methods, paths and ports only' },
+    ]);
+    expect(result.code).toContain('  // NOT IMPORTED: shop/api rule 0: a rule that never matches');
+    // Two operations: two edges (a rule admits any of its operations).
+    expect(result.code).toContain("  api.allowFrom(Peer.namespace('ops'), { methods: ['GET'] });");
+    expect(result.code).toContain("  api.allowFrom(Peer.namespace('ops'), { ports: [9090] });");
+    expect(config.objects).toEqual([]);
+  });
+
+  it('writes --out and prints the list', async () => {
+    mkdirSync(GENERATED, { recursive: true });
+    const out = join(GENERATED, 'cli.ts');
+    let stdout = '';
+    let stderr = '';
+    const code = await run(['node', 'zero-trust', 'import', '--dir', 'examples/seed', '--out', out, '-q'], { stdout: (t) => { stdout += t; }, stderr: (t) => { stderr += t; } });
+    expect(code).toBe(0);
+    expect(stderr).toBe('');
+    expect(stdout.split('\n').slice(0, 2)).toEqual([`wrote ${out}`, 'not imported as it was (4):']);
+    expect(readFileSync(out, 'utf8')).toContain("import { Enforcement, MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from 'istio-zero-trust';");
+    const bad = await run(['node', 'zero-trust', 'import', '--dir', 'examples/seed', '--function', '1x', '-q'], { stdout: () => {}, stderr: (t) => { stderr += t; } });
+    expect(bad).toBe(2);
+    expect(stderr).toBe('zero-trust: error: --function 1x is not a JavaScript identifier\n');
+  }, TIMEOUT);
+});
