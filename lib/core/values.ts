@@ -148,7 +148,8 @@ export function show(value: unknown): string {
   try {
     return JSON.stringify(value) ?? String(value);
   } catch {
-    return String(value);
+    // Cyclic, BigInt inside, or an object without a prototype: String() can throw too.
+    return Object.prototype.toString.call(value);
   }
 }
 
