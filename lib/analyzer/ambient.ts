@@ -27,7 +27,8 @@ export type AmbientState = 'SIDECAR' | 'AMBIENT' | 'UNKNOWN';
 
 const declarationsCache = new WeakMap<object, ReturnType<typeof ambientDeclarations>>();
 
-function declarations(p: Prepared) {
+/** The namespaces our compiler compiled for ambient in this configuration, with their Services' waypoints. */
+export function declarations(p: Prepared) {
   let found = declarationsCache.get(p.analysis.config);
   if (!found) declarationsCache.set(p.analysis.config, (found = ambientDeclarations(p.analysis.config)));
   return found;
@@ -38,6 +39,9 @@ function declarations(p: Prepared) {
  * namespace for ambient, UNKNOWN: only the cluster knows whether the namespace carries the label.
  */
 export function ambientState(p: Prepared, destination: WorkloadInfo): AmbientState {
+  // An inventory inferred from the YAML takes the data plane from each configuration's own
+  // annotations, so that the two sides of a diff each say what they were compiled for.
+  if (p.analysis.inventory.dataplaneFromConfiguration) return declarations(p).has(destination.namespace) ? 'AMBIENT' : 'SIDECAR';
   let dataplane = destination.dataplane ?? p.analysis.inventory.dataplanes?.[destination.namespace];
   if (destination.name === '*' && dataplane === undefined) {
     // A pod no workload names: its namespace decides, as far as its named workloads tell.
@@ -98,9 +102,16 @@ export function evaluateZtunnelRule(rule: any, action: string, ctx: RbacContext)
   return evaluateRule(translated.rule, action, { ...ctx, chain: 'TCP' });
 }
 
+/** The waypoint the destination's Services use, if any: the inventory's, or the configuration's (see ambientState). */
+export function waypointOf(p: Prepared, destination: WorkloadInfo): string | undefined {
+  if (p.analysis.inventory.dataplaneFromConfiguration) return declarations(p).get(destination.namespace)?.waypoints.get(destination.name);
+  return destination.waypoint;
+}
+
 /** Does a targetRefs policy bind to the waypoint in front of `destination`? */
-export function boundToWaypoint(policy: IstioObject, destination: WorkloadInfo, rootNamespace: string): boolean {
-  const waypoint = destination.waypoint;
+export function boundToWaypoint(p: Prepared, policy: IstioObject, destination: WorkloadInfo): boolean {
+  const rootNamespace = p.analysis.inventory.rootNamespace;
+  const waypoint = waypointOf(p, destination);
   if (waypoint === undefined) return false;
   return targetRefsOf(policy).some((t) => {
     const group = t.group ?? '';
@@ -120,7 +131,7 @@ export function boundToWaypoint(policy: IstioObject, destination: WorkloadInfo, 
 export function mayApply(p: Prepared, policy: IstioObject, destination: WorkloadInfo): boolean {
   const targets = targetRefsOf(policy);
   if (targets.length === 0) return true;
-  if (boundToWaypoint(policy, destination, p.analysis.inventory.rootNamespace)) return true;
+  if (boundToWaypoint(p, policy, destination)) return true;
   const state = ambientState(p, destination);
   if (state === 'AMBIENT' || destination.dataplane === 'SIDECAR') return false;
   return !targets.every((t) => t.kind === 'Gateway' || t.kind === 'GatewayClass');
@@ -128,8 +139,7 @@ export function mayApply(p: Prepared, policy: IstioObject, destination: Workload
 
 /** The policies the destination's waypoint enforces for it, in evaluation order. */
 export function waypointPolicies(p: Prepared, destination: WorkloadInfo): IstioObject[] {
-  const root = p.analysis.inventory.rootNamespace;
-  return applicablePolicies(p, destination).filter((policy) => boundToWaypoint(policy, destination, root)).sort(byAction);
+  return applicablePolicies(p, destination).filter((policy) => boundToWaypoint(p, policy, destination)).sort(byAction);
 }
 
 /** The policies the destination's ztunnel sees (it skips the targetRefs ones itself, with a trace). */
@@ -143,12 +153,12 @@ function byAction(a: IstioObject, b: IstioObject): number {
 
 /** The SPIFFE identity of a destination's waypoint (its pods run as the Gateway's name). */
 export function waypointIdentity(p: Prepared, destination: WorkloadInfo): string {
-  return `spiffe://${p.analysis.inventory.trustDomain}/ns/${destination.namespace}/sa/${destination.waypoint}`;
+  return `spiffe://${p.analysis.inventory.trustDomain}/ns/${destination.namespace}/sa/${waypointOf(p, destination)}`;
 }
 
 /** Whether a request to `destination` goes through its waypoint. */
-export function takesWaypoint(destination: WorkloadInfo, transport: string, bypass: boolean | undefined): boolean {
-  return destination.waypoint !== undefined && !bypass && transport === 'mTLS';
+export function takesWaypoint(p: Prepared, destination: WorkloadInfo, transport: string, bypass: boolean | undefined): boolean {
+  return waypointOf(p, destination) !== undefined && !bypass && transport === 'mTLS';
 }
 
 export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, request: AnalyzerRequest, port: number | 'other', state: AmbientState): Decision {
@@ -179,7 +189,7 @@ export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destina
   const hops: Hop[] = [];
   let dryRun: Decision['dryRun'];
 
-  const viaWaypoint = takesWaypoint(destination, connection.transport, request.bypassWaypoint);
+  const viaWaypoint = takesWaypoint(p, destination, connection.transport, request.bypassWaypoint);
   if (viaWaypoint) {
     const declared = port === 'other' ? undefined : destination.ports.find((d) => d.number === port);
     const method = request.method ?? (String(declared?.protocol).toUpperCase() === 'GRPC' ? 'POST' : undefined);
@@ -194,7 +204,7 @@ export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destina
       ...(request.requestPrincipal !== undefined ? { requestPrincipal: request.requestPrincipal } : {}),
     };
     const policies = waypointPolicies(p, destination);
-    const proxy = `waypoint ${destination.namespace}/${destination.waypoint}`;
+    const proxy = `waypoint ${destination.namespace}/${waypointOf(p, destination)}`;
     const outcome = finish(authorize(policies, ctx, to, false, 'waypoint'), []);
     hops.push({ proxy, identity: clientId ?? 'none (plaintext)', ...outcome });
     if (policies.some((x) => isDryRun(x))) {

@@ -12,6 +12,7 @@
 // The access of every caller is exactly what evaluating it alone gives (tests compare both).
 import type { Prepared } from './analysis';
 import { Access, accessOnPorts } from './access';
+import { waypointOf } from './ambient';
 import { actionOf, list } from './authorization';
 import { destinationHosts, hostScore, resolveHost } from './client-tls';
 import { compare, IstioObject, objectId } from './config';
@@ -478,7 +479,10 @@ export function callerNodes(p: Prepared): GraphNode[] {
   const known = new Set<string>();
   for (const w of inventory.workloads) if (w.sidecar) known.add(`${w.namespace}/${w.serviceAccount}`);
   // A waypoint is a proxy on the path to the workloads behind it, not a caller of its own.
-  for (const w of inventory.workloads) if (w.waypoint !== undefined) known.add(`${w.namespace}/${w.waypoint}`);
+  for (const w of inventory.workloads) {
+    const waypoint = waypointOf(p, w);
+    if (waypoint !== undefined) known.add(`${w.namespace}/${waypoint}`);
+  }
   const identities = new Set<string>();
   for (const policies of p.policies.values()) {
     for (const policy of policies) {

@@ -2,6 +2,7 @@
 // changed. Edges added and removed, layer-7 scope widened or narrowed (per port), mTLS modes
 // weakened or strengthened, external services added or removed, policies moved between dry-run
 // and enforced. Both sides should share one inventory, so that the same workloads are compared.
+import { ambientState, declarations } from './ambient';
 import { Analysis, prepare, Prepared } from './analysis';
 import type { Access } from './access';
 import { Caller, CALLER_CLASSES, callerEngine, CallerEngine, DestinationInputs } from './callers';
@@ -81,6 +82,17 @@ export interface SemanticDiff {
   readonly plaintextCallers: readonly string[];
   /** True when anything admits more than before. */
   readonly widens: boolean;
+  /**
+   * Namespaces whose data plane changed (sidecar to ambient or back): who enforces their policies
+   * changed; what they admit is compared in `edges` like any other change.
+   */
+  readonly dataplanes?: readonly DataplaneChange[];
+}
+
+export interface DataplaneChange {
+  readonly namespace: string;
+  readonly before: 'SIDECAR' | 'AMBIENT' | 'UNKNOWN';
+  readonly after: 'SIDECAR' | 'AMBIENT' | 'UNKNOWN';
 }
 
 const STRENGTH: Record<MtlsMode, number> = { DISABLE: 0, PERMISSIVE: 1, STRICT: 2 };
@@ -88,7 +100,8 @@ const STRENGTH: Record<MtlsMode, number> = { DISABLE: 0, PERMISSIVE: 1, STRICT: 
 export function semanticDiff(before: Analysis, after: Analysis): SemanticDiff {
   const old = callerEngine(prepare(before));
   const now = callerEngine(prepare(after));
-  const edges = edgeChanges(before, after, old, now);
+  const dataplanes = dataplaneChanges(prepare(before), prepare(after));
+  const edges = edgeChanges(before, after, old, now, ambientMoved(prepare(before), prepare(after), dataplanes));
   const modes = modeChanges(before, after);
   const meshDefault = meshDefaultChange(before, after);
   const external = externalChanges(externalServices(before), externalServices(after));
@@ -97,12 +110,36 @@ export function semanticDiff(before: Analysis, after: Analysis): SemanticDiff {
     || enforcement.some((e) => e.kind === 'enforced to dry-run');
   const callers = [...new Set([...old.callers.map((c) => c.id), ...now.callers.map((c) => c.id)])].sort(compare);
   const plaintextCallers = [...new Set([...old.plaintextCallers, ...now.plaintextCallers])].sort(compare);
-  return { edges, modes, ...(meshDefault ? { meshDefault } : {}), external, enforcement, callers, plaintextCallers, widens };
+  return { edges, modes, ...(meshDefault ? { meshDefault } : {}), external, enforcement, callers, plaintextCallers, widens, ...(dataplanes.length > 0 ? { dataplanes } : {}) };
+}
+
+/**
+ * Namespaces whose destinations must be evaluated again even when their policies are the same:
+ * their data plane, or the waypoint of one of their Services, differs between the sides.
+ */
+function ambientMoved(pb: Prepared, pa: Prepared, dataplanes: readonly DataplaneChange[]): Set<string> {
+  const moved = new Set(dataplanes.map((d) => d.namespace));
+  const db = declarations(pb);
+  const da = declarations(pa);
+  for (const ns of new Set([...db.keys(), ...da.keys()])) {
+    const wb = db.get(ns)?.waypoints ?? new Map();
+    const wa = da.get(ns)?.waypoints ?? new Map();
+    if (wb.size !== wa.size || [...wb].some(([k, v]) => wa.get(k) !== v)) moved.add(ns);
+  }
+  return moved;
+}
+
+function dataplaneChanges(pb: Prepared, pa: Prepared): DataplaneChange[] {
+  const namespaces = [...new Set([...pb.namespaces, ...pa.namespaces])].sort(compare);
+  const pod = (namespace: string): WorkloadInfo => ({ namespace, name: '*', labels: {}, serviceAccount: '', sidecar: true, ports: [], services: [] });
+  return namespaces
+    .map((namespace) => ({ namespace, before: ambientState(pb, pod(namespace)), after: ambientState(pa, pod(namespace)) }))
+    .filter((c) => c.before !== c.after);
 }
 
 /** True when nothing changed. */
 export function isEmptyDiff(diff: SemanticDiff): boolean {
-  return diff.edges.length + diff.modes.length + diff.external.length + diff.enforcement.length === 0 && !diff.meshDefault;
+  return diff.edges.length + diff.modes.length + diff.external.length + diff.enforcement.length + (diff.dataplanes?.length ?? 0) === 0 && !diff.meshDefault;
 }
 
 /**
@@ -154,7 +191,7 @@ function meshDefaultChange(before: Analysis, after: Analysis): MeshDefaultChange
  * Elsewhere callers are compared class by class, and one by one only where a rule or a
  * DestinationRule singles them out.
  */
-function edgeChanges(before: Analysis, after: Analysis, old: CallerEngine, now: CallerEngine): EdgeChange[] {
+function edgeChanges(before: Analysis, after: Analysis, old: CallerEngine, now: CallerEngine, moved: ReadonlySet<string>): EdgeChange[] {
   const changes: { key: string; change: EdgeChange }[] = [];
   const record = (from: string, to: string, a: readonly Access[] | undefined, b: readonly Access[] | undefined, namedA: readonly number[], namedB: readonly number[]) => {
     const change = edgeChange(from, to, a, b, namedA, namedB);
@@ -170,13 +207,14 @@ function edgeChanges(before: Analysis, after: Analysis, old: CallerEngine, now: 
   for (const id of new Set([...old.destinations.map((d) => d.id), ...now.destinations.map((d) => d.id)])) {
     const nodeA = old.destination(id);
     const nodeB = now.destination(id);
-    if (nodeA && nodeB && nodeA.namespace !== undefined && unchanged.has(nodeA.namespace) && nodeB.namespace === nodeA.namespace) {
+    const movedNs = (nodeA?.namespace !== undefined && moved.has(nodeA.namespace)) || (nodeB?.namespace !== undefined && moved.has(nodeB.namespace));
+    if (nodeA && nodeB && nodeA.namespace !== undefined && unchanged.has(nodeA.namespace) && nodeB.namespace === nodeA.namespace && !movedNs) {
       // Its namespace's policies, the root namespace's and every DestinationRule are the same on both sides.
       if (onlyOld.length + onlyNew.length === 0) continue;
     }
     const inA = nodeA && old.inputs(nodeA);
     const inB = nodeB && now.inputs(nodeB);
-    if (inA && inB && sameInventory && sameInputs(old, now, inA, inB)) {
+    if (inA && inB && sameInventory && !movedNs && sameInputs(old, now, inA, inB)) {
       for (const c of onlyOld) record(c.id, id, old.accessAlone(inA, c), undefined, named(inA), named(inB));
       for (const c of onlyNew) record(c.id, id, undefined, now.accessAlone(inB, c), named(inA), named(inB));
       continue;

@@ -58,6 +58,12 @@ export interface Inventory {
    * workload's own `dataplane` wins.
    */
   readonly dataplanes?: Readonly<Record<string, 'SIDECAR' | 'AMBIENT'>>;
+  /**
+   * Inferred inventories: the data plane of a namespace, and the waypoint of its Services, are read
+   * from each configuration's `zero-trust.dev/dataplane` and `required-labels` annotations instead
+   * of the fields above, so that both sides of a diff say what they were compiled for.
+   */
+  readonly dataplaneFromConfiguration?: boolean;
 }
 
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
@@ -252,6 +258,7 @@ export function inferInventory(config: IstioConfig, options: InferOptions = {}):
     workloads: sortWorkloads(workloads),
     notes: [notes[0], ...notes.slice(1).sort(compare)],
     ...(ambient.size > 0 ? { dataplanes: Object.fromEntries([...ambient.keys()].map((ns) => [ns, 'AMBIENT' as const])) } : {}),
+    dataplaneFromConfiguration: true,
   };
 }
 
@@ -329,7 +336,8 @@ export function mergeInventories(a: Inventory, b: Inventory): Inventory {
   const byKey = new Map(a.workloads.map((w) => [workloadRef(w), w]));
   for (const w of b.workloads) if (!byKey.has(workloadRef(w))) byKey.set(workloadRef(w), w);
   const dataplanes = a.dataplanes || b.dataplanes ? { dataplanes: { ...b.dataplanes, ...a.dataplanes } } : {};
-  return { ...a, workloads: sortWorkloads([...byKey.values()]), notes: [...new Set([...a.notes, ...b.notes])], ...dataplanes };
+  const fromConfiguration = a.dataplaneFromConfiguration || b.dataplaneFromConfiguration ? { dataplaneFromConfiguration: true } : {};
+  return { ...a, workloads: sortWorkloads([...byKey.values()]), notes: [...new Set([...a.notes, ...b.notes])], ...dataplanes, ...fromConfiguration };
 }
 
 function principalsOf(obj: IstioObject): string[] {

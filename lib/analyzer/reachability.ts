@@ -4,12 +4,13 @@
 // DENY rules take away). Port classes: each port a policy names, plus "any other port".
 // Callers that the policies of a destination cannot tell apart are evaluated once (callers.ts), so
 // the work grows with the configuration and the edges found, not with callers × destinations.
-import { Analysis, prepare } from './analysis';
+import { ambientState, waypointOf } from './ambient';
+import { Analysis, prepare, Prepared } from './analysis';
 import type { Access } from './access';
 import { callerEngine, GraphNode } from './callers';
 import { compare } from './config';
 import { externalServices, ExternalService } from './external';
-import { UnknownWorkloadError } from './request';
+import { resolveDestination, UnknownWorkloadError } from './request';
 
 export { accessOn, L7_FIELDS } from './access';
 export type { Access, Grant } from './access';
@@ -33,6 +34,11 @@ export interface ReachabilityGraph {
   readonly external: readonly ExternalService[];
   /** The selection the graph was limited to, if any. */
   readonly selection?: ReachabilitySelection;
+  /**
+   * Ambient namespaces among the destinations, with the workloads whose Service uses a waypoint:
+   * access to those is decided at the waypoint, and their ztunnel admits only the waypoint.
+   */
+  readonly ambient?: readonly { readonly namespace: string; readonly behindWaypoint: readonly { readonly workload: string; readonly waypoint: string }[] }[];
 }
 
 /**
@@ -66,7 +72,8 @@ export class GraphTooLargeError extends Error {
 
 /** Who-can-reach-whom for every known caller and destination, or the selected ones. */
 export function reachability(analysis: Analysis, options: ReachabilityOptions = {}): ReachabilityGraph {
-  const engine = callerEngine(prepare(analysis));
+  const p = prepare(analysis);
+  const engine = callerEngine(p);
   const destinations = select(engine.destinations, options.to, 'destination', '--to');
   const chosen = options.from ? new Set(select(engine.callers.map((c) => c.node), options.from, 'caller', '--from').map((n) => n.id)) : undefined;
   // With callers selected, each is asked on its own: a few callers, not every member of a class.
@@ -106,6 +113,7 @@ export function reachability(analysis: Analysis, options: ReachabilityOptions = 
     .map((svc) => (chosen ? { ...svc, clients: svc.clients.filter((c) => chosen.has(c.client)) } : svc))
     .filter((svc) => svc.clients.length > 0 || !chosen);
   const selection = options.to || options.from ? { ...(options.to ? { to: options.to } : {}), ...(options.from ? { from: options.from } : {}) } : undefined;
+  const ambient = ambientSummary(p, destinations);
   return {
     nodes,
     callers: callers.map((c) => c.id),
@@ -113,7 +121,21 @@ export function reachability(analysis: Analysis, options: ReachabilityOptions = 
     edges,
     external,
     ...(selection ? { selection } : {}),
+    ...(ambient.length > 0 ? { ambient } : {}),
   };
+}
+
+function ambientSummary(p: Prepared, destinations: readonly GraphNode[]): NonNullable<ReachabilityGraph['ambient']> {
+  const byNamespace = new Map<string, { workload: string; waypoint: string }[]>();
+  for (const d of destinations) {
+    if (d.namespace === undefined) continue;
+    const workload = resolveDestination(p.analysis.inventory, d.id);
+    if (ambientState(p, workload) !== 'AMBIENT') continue;
+    if (!byNamespace.has(d.namespace)) byNamespace.set(d.namespace, []);
+    const waypoint = d.kind === 'workload' ? waypointOf(p, workload) : undefined;
+    if (waypoint !== undefined) byNamespace.get(d.namespace)!.push({ workload: d.id, waypoint: `${d.namespace}/${waypoint}` });
+  }
+  return [...byNamespace.entries()].sort(([a], [b]) => compare(a, b)).map(([namespace, behindWaypoint]) => ({ namespace, behindWaypoint }));
 }
 
 /** The nodes the selectors name; every selector must name at least one. */

@@ -3,7 +3,8 @@
 // so the clients that break are exactly those that reach it over plaintext today (no sidecar, or a
 // DestinationRule that disables TLS). Workloads with their own PeerAuthentication mode keep it
 // (workload > namespace). What the YAML does not declare is found with the Prometheus query.
-import { Analysis, prepare, withPeerAuthenticationsIn } from './analysis';
+import { Analysis, prepare, Prepared, withPeerAuthenticationsIn } from './analysis';
+import { ambientState } from './ambient';
 import type { Access } from './access';
 import { callerEngine } from './callers';
 import { compare, IstioObject } from './config';
@@ -86,7 +87,7 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
       ...(mode.source ? { modeSource: mode.source } : {}),
       breaking: breaking.sort(byCaller),
       exceptions,
-      queries: queries(`destination_workload_namespace="${ns}"`),
+      queries: queries(`destination_workload_namespace="${ns}"`, namespaceIsAmbient(p, ns)),
     });
   }
 
@@ -115,7 +116,7 @@ export function strictReadiness(analysis: Analysis): ReadinessReport {
         .filter((c) => c.access.length > 0);
       exceptions.push({
         workload: ref, ...scope, plaintextClients: clients,
-        queries: queries(`destination_workload_namespace="${w.namespace}", destination_workload="${w.name}"`),
+        queries: queries(`destination_workload_namespace="${w.namespace}", destination_workload="${w.name}"`, ambientState(p, w) === 'AMBIENT'),
       });
     }
   }
@@ -135,11 +136,21 @@ function strictPeerAuthentications(current: readonly IstioObject[], namespace: s
   return [...current.filter((o) => !isNamespacePolicy(o)), strict];
 }
 
+/** True when the namespace's pods are ambient (by the inventory, or its workloads). */
+function namespaceIsAmbient(p: Prepared, ns: string): boolean {
+  return ambientState(p, { namespace: ns, name: '*', labels: {}, serviceAccount: '', sidecar: true, ports: [], services: [] }) === 'AMBIENT';
+}
+
 /**
  * The seed's query for plaintext connections (Istio's `connection_security_policy="none"` label,
- * reported by the destination), for TCP connections and for HTTP requests.
+ * reported by the destination), for TCP connections and for HTTP requests. In an ambient
+ * namespace the destination's ztunnel reports them, as TCP connections only, and labels a
+ * plaintext connection `connection_security_policy="unknown"` (ztunnel's inbound passthrough).
  */
-function queries(selector: string): string[] {
+function queries(selector: string, ambient = false): string[] {
+  if (ambient) {
+    return [`sum by (source_workload_namespace, source_workload, destination_workload) (increase(istio_tcp_connections_opened_total{reporter="destination", connection_security_policy="unknown", ${selector}}[7d]))`];
+  }
   return [
     `sum by (source_workload_namespace, source_workload, destination_workload) (increase(istio_tcp_connections_opened_total{reporter="destination", connection_security_policy="none", ${selector}}[7d]))`,
     `sum by (source_workload_namespace, source_workload, destination_workload) (increase(istio_requests_total{reporter="destination", connection_security_policy="none", ${selector}}[7d]))`,

@@ -31,6 +31,7 @@ export function summarizeDiff(diff: SemanticDiff): string {
     diff.meshDefault ? `mesh-wide mTLS default ${diff.meshDefault.kind} (${meshDefaultReach(diff.meshDefault)})` : '',
     count(diff.external.length, 'external service changed', 'external services changed'),
     count(diff.enforcement.length, 'enforcement change', 'enforcement changes'),
+    count(diff.dataplanes?.length ?? 0, 'data plane changed', 'data planes changed'),
   ].filter(Boolean);
   if (parts.length === 0) return 'no change in access';
   return `${parts.join(', ')}; ${diff.widens ? 'WIDENS access' : 'does not widen access'}`;
@@ -93,7 +94,15 @@ function renderText(diff: SemanticDiff, title: string): string {
     out.push('', 'Enforcement');
     for (const e of diff.enforcement) out.push(`  ${e.kind === 'enforced to dry-run' ? '!' : '+'} ${e.policy}: ${e.kind}${e.declaredBy ? ` [declared by ${e.declaredBy}]` : ''}`);
   }
+  if (diff.dataplanes && diff.dataplanes.length > 0) {
+    out.push('', 'Data plane');
+    for (const d of diff.dataplanes) out.push(`  ~ namespace ${d.namespace}: ${dataplaneName(d.before)} -> ${dataplaneName(d.after)}`);
+  }
   return out.join('\n') + '\n';
+}
+
+function dataplaneName(d: 'SIDECAR' | 'AMBIENT' | 'UNKNOWN'): string {
+  return d === 'AMBIENT' ? 'ambient (ztunnel and waypoint)' : d === 'SIDECAR' ? 'sidecars' : 'unknown (compiled for ambient, labels not declared)';
 }
 
 /** GitHub refuses an issue or pull-request comment longer than this many characters. */
@@ -188,6 +197,14 @@ function renderMarkdown(diff: SemanticDiff, title: string, options: DiffRenderOp
       headers: ['policy', 'change', 'declared by'],
       rows: diff.enforcement.map((e) => ({ cells: [e.policy, e.kind, e.declaredBy ?? '-'], first: e.kind === 'enforced to dry-run' })),
       what: 'enforcement changes',
+    });
+  }
+  if (diff.dataplanes && diff.dataplanes.length > 0) {
+    sections.push({
+      heading: '#### Data plane',
+      headers: ['namespace', 'before', 'after'],
+      rows: diff.dataplanes.map((d) => ({ cells: [d.namespace, dataplaneName(d.before), dataplaneName(d.after)], first: false })),
+      what: 'data plane changes',
     });
   }
   // Rows go in while they fit: first every row that widens access (or weakens mTLS), in section

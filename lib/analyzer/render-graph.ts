@@ -161,9 +161,18 @@ export function renderGraphTable(graph: ReachabilityGraph, format: Format): stri
 export function renderGraph(graph: ReachabilityGraph, format: Format): string {
   const { text: diagram, note } = graphDiagram(graph);
   const legend = `"${ANYONE}" is every caller including plaintext clients; "${ANY_MESH}" every caller with a sidecar. ` +
-    "A caller with a line of its own has the access on that line, which includes the group's.";
+    "A caller with a line of its own has the access on that line, which includes the group's." + ambientLegend(graph);
   if (format === 'markdown') {
     return ['```mermaid', diagram, '```', '', ...(note ? [`Diagram: ${markdownText(note)}.`, ''] : []), legend, '', renderGraphTable(graph, 'markdown'), ''].join('\n');
   }
   return [diagram, '', ...(note ? [`Diagram: ${note}.`, ''] : []), legend, '', renderGraphTable(graph, 'text'), ''].join('\n');
+}
+
+/** Which destinations the ambient data plane guards, and which of them sit behind a waypoint. */
+function ambientLegend(graph: ReachabilityGraph): string {
+  if (!graph.ambient || graph.ambient.length === 0) return '';
+  const parts = graph.ambient.map((a) => a.behindWaypoint.length === 0
+    ? `${a.namespace} (ztunnel)`
+    : `${a.namespace} (ztunnel; behind a waypoint: ${a.behindWaypoint.map((b) => `${b.workload} via ${b.waypoint}`).join(', ')})`);
+  return ` Ambient namespaces: ${parts.join('; ')}. Access behind a waypoint is decided there, and its ztunnel admits only the waypoint; zero-trust explain shows each hop.`;
 }

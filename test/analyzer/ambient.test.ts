@@ -1,7 +1,10 @@
 // The analyzer on ambient destinations: client -> ztunnel -> waypoint -> ztunnel -> pod, the
 // identity each hop sees, and ztunnel's layer-4 view of the policies.
 import { describe, expect, it } from 'vitest';
-import { decide, inferInventory, loadIstioDir, parseInventory, renderExplain } from '../../lib/analyzer';
+import {
+  analysisFromModel, decide, inferInventory, loadIstioDir, mergeInventories, parseInventory, parseIstioConfig, reachability, readYamlFiles, renderDiff,
+  renderExplain, renderGraph, semanticDiff, strictReadiness,
+} from '../../lib/analyzer';
 import { ztunnelRule } from '../../lib/analyzer/ambient';
 import { inventoryFromModel } from '../../lib/analyzer/inventory';
 import { analysis, shopModel, STRICT_MESH } from './helpers';
@@ -167,5 +170,50 @@ describe('inventory files', () => {
     expect(inventory.workloads[0]).toMatchObject({ dataplane: 'AMBIENT', waypoint: 'wp' });
     expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, waypoint: wp }\n')).toThrow(/workloads\[0\].waypoint is set, but only an ambient workload \(dataplane: ambient\) uses a waypoint/);
     expect(() => parseInventory('workloads:\n  - { namespace: p, name: l, dataplane: node }\n')).toThrow(/workloads\[0\]\.dataplane must be one of "sidecar", "ambient", "SIDECAR", "AMBIENT", got the string "node"/);
+  });
+});
+
+describe('ambient: graph, diff and readiness', () => {
+  it('graph: the same edges as declared, and a legend naming what sits behind a waypoint', () => {
+    const graph = reachability(dist, { to: ['payments'] });
+    expect(graph.edges.map((e) => `${e.from} -> ${e.to}`)).toEqual([
+      'payments/ledger -> payments/vault',
+      'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway -> payments/checkout',
+      'production/payment-service -> payments/ledger',
+    ]);
+    expect(graph.ambient).toEqual([{ namespace: 'payments', behindWaypoint: [{ workload: 'payments/ledger', waypoint: 'payments/waypoint' }] }]);
+    expect(renderGraph(graph, 'text')).toContain('Ambient namespaces: payments (ztunnel; behind a waypoint: payments/ledger via payments/waypoint).');
+    // The waypoint is a proxy on the path, not a caller.
+    expect(graph.callers.some((c) => c.includes('sa/waypoint'))).toBe(false);
+  });
+
+  it('diff: a namespace moved from sidecars to ambient, with the access that changed because of it', () => {
+    // The same YAML, once without the compiler's ambient annotation (read as sidecars).
+    const files = readYamlFiles('dist');
+    const asSidecar = files.map((f) => ({ ...f, text: f.text.replace('zero-trust.dev/dataplane: AMBIENT', 'zero-trust.dev/note: none') }));
+    const before = parseIstioConfig(asSidecar);
+    const after = parseIstioConfig(files);
+    const inventory = mergeInventories(inferInventory(before), inferInventory(after));
+    const diff = semanticDiff({ config: before, inventory }, { config: after, inventory });
+    expect(diff.dataplanes).toEqual([{ namespace: 'payments', before: 'SIDECAR', after: 'AMBIENT' }]);
+    // Read as sidecars, ledger admits only the waypoint's identity: the L7 edge only works in ambient.
+    expect(diff.edges.filter((e) => e.kind === 'added').map((e) => `${e.from} -> ${e.to}`)).toEqual(['production/payment-service -> payments/ledger']);
+    const text = renderDiff(diff, 'text');
+    expect(text.split('\n')[0]).toContain('1 data plane changed');
+    expect(text).toContain('Data plane\n  ~ namespace payments: sidecars -> ambient (ztunnel and waypoint)');
+    expect(renderDiff(diff, 'markdown')).toContain('#### Data plane');
+    // The same configuration on both sides: nothing changed.
+    expect(semanticDiff(dist, dist).dataplanes).toBeUndefined();
+  });
+
+  it('readiness: an ambient namespace that accepts plaintext is queried where ztunnel reports plaintext', () => {
+    const model = shopModel();
+    const permissive = { ...model, namespaces: model.namespaces.map((ns) => (ns.name === 'payments' ? { ...ns, mode: 'PERMISSIVE' as const, acceptPlaintextBypass: true } : ns)) };
+    const report = strictReadiness(analysisFromModel(permissive));
+    const payments = report.namespaces.find((n) => n.namespace === 'payments')!;
+    expect(payments.queries).toEqual([
+      'sum by (source_workload_namespace, source_workload, destination_workload) (increase(istio_tcp_connections_opened_total{reporter="destination", connection_security_policy="unknown", destination_workload_namespace="payments"}[7d]))',
+    ]);
+    expect(report.namespaces.find((n) => n.namespace === 'legacy')!.queries[0]).toContain('connection_security_policy="none"');
   });
 });
