@@ -172,7 +172,10 @@ function suggestions(denied: readonly LearnedFlow[], analysis: Analysis): string
   }
   const variables = [...names.entries()].filter(([ref]) => !missing.includes(ref)).sort(([a], [b]) => compare(a, b))
     .map(([ref, name]) => (ref.startsWith('namespace:') ? `${name} = the ZeroTrustNamespace ${ref.slice('namespace:'.length)}` : `${name} = ${ref}`));
-  return [`// Variables are your constructs: ${variables.join(', ')}.`, ...lines];
+  const staging = lines.some((l) => l.includes('.allowFrom('))
+    ? ['// To stage them before enforcing, audit them: enforcement: Enforcement.DRY_RUN in the options of an edge with limits, or on addWorkload (README, "Audit mode").']
+    : [];
+  return [`// Variables are your constructs: ${variables.join(', ')}.`, ...lines, ...staging];
 }
 
 function peerExpression(caller: string, names: ReadonlyMap<string, string>, analysis: Analysis): string {

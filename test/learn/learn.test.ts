@@ -91,6 +91,7 @@ describe('learnFromTraffic against the shop', () => {
       'cartRedis.allowFrom(cart, { ports: [6379] }); // production/cart -> production/cart-redis, 4,821 observed',
       "frontend.allowFrom(Peer.serviceAccount('istio-system', 'istio-ingressgateway-service-account'), { ports: [8080] }); // principal:cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account -> production/frontend, 51,443 observed",
       'orders.allowFrom(frontend, { ports: [8080] }); // production/frontend -> production/orders, 310 observed',
+      '// To stage them before enforcing, audit them: enforcement: Enforcement.DRY_RUN in the options of an edge with limits, or on addWorkload (README, "Audit mode").',
     ]);
   }, TIMEOUT);
 
