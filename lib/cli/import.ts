@@ -43,6 +43,8 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
   const skipped: NotImported[] = [];
   const skip = (what: string, why: string) => skipped.push({ what, why });
   const out: string[] = [];
+  // Edges come after every declaration: an edge may come from a workload of a namespace declared later.
+  const edgesOut: string[] = [];
   const used = new Set<string>(['app', 'mesh']);
   const uses = new Set<string>(['MtlsMode', 'ZeroTrustMesh', 'ZeroTrustNamespace']);
   const variable = (base: string) => {
@@ -61,14 +63,25 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
   }
   const meshPa = (byNamespace.get(root) ?? []).find((o) => o.kind === 'PeerAuthentication' && !o.spec.selector);
   const meshMode = modeOf(meshPa) ?? 'PERMISSIVE';
+  const anyAmbient = [...byNamespace.values()].flat().some((o) => o.kind === 'PeerAuthentication' && o.annotations['zero-trust.dev/dataplane'] === 'AMBIENT');
   for (const obj of byNamespace.get(root) ?? []) {
-    if (obj !== meshPa) skip(objectId(obj), 'a mesh-wide object other than the default PeerAuthentication: the constructs declare none');
+    if (obj === meshPa) continue;
+    // The waypoints' mesh-wide allow-nothing, which the compiler writes again for ambient namespaces.
+    if (anyAmbient && obj.kind === 'AuthorizationPolicy' && list(obj.spec.rules).length === 0 && targetRefsOf(obj).every((t) => t.kind === 'GatewayClass') && targetRefsOf(obj).length > 0) continue;
+    skip(objectId(obj), 'a mesh-wide object other than the default PeerAuthentication: the constructs declare none');
   }
   out.push(`  const mesh = new ZeroTrustMesh(app, 'mesh', { trustDomain: ${q(inventory.trustDomain)}, rootNamespace: ${q(root)}, mtls: MtlsMode.${meshMode} });`);
 
   // Workload variables first: an edge may come from a workload of a namespace declared later.
   const namespaces = [...byNamespace.keys()].filter((ns) => ns !== root).sort(compare);
-  const ambient = new Set(namespaces.filter((ns) => (byNamespace.get(ns) ?? []).some((o) => targetRefsOf(o).length > 0 || o.annotations['zero-trust.dev/dataplane'] === 'AMBIENT')));
+  // Ambient namespaces our compiler wrote say so on their PeerAuthentication; any other namespace
+  // with waypoint policies (targetRefs) is not imported.
+  const ours = new Set(namespaces.filter((ns) => (byNamespace.get(ns) ?? []).some((o) => o.kind === 'PeerAuthentication' && !o.spec.selector && o.annotations['zero-trust.dev/dataplane'] === 'AMBIENT')));
+  const ambient = new Set(namespaces.filter((ns) => !ours.has(ns) && (byNamespace.get(ns) ?? []).some((o) => targetRefsOf(o).length > 0)));
+  const waypointOf = (ns: string): string => {
+    const closing = (byNamespace.get(ns) ?? []).find((o) => o.kind === 'AuthorizationPolicy' && list(o.spec.rules).length === 0 && targetRefsOf(o).length === 1 && targetRefsOf(o)[0].kind === 'Gateway');
+    return closing ? targetRefsOf(closing)[0].name : 'waypoint';
+  };
   const workloadVar = new Map<string, string>();
   const nsVar = new Map<string, string>();
   for (const ns of namespaces) {
@@ -91,13 +104,27 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
     }
     const v = nsVar.get(ns)!;
     const pas = objs.filter((o) => o.kind === 'PeerAuthentication');
-    const aps = objs.filter((o) => o.kind === 'AuthorizationPolicy');
+    const isAmbient = ours.has(ns);
+    const waypoint = isAmbient ? waypointOf(ns) : undefined;
+    const waypointPrincipal = waypoint ? `${inventory.trustDomain}/ns/${ns}/sa/${waypoint}` : undefined;
+    // Ambient: the waypoint's own policies are written again by the compiler; the edges of an
+    // L7-protected workload are read from its waypoint policy (bound to its Service).
+    const waypointPolicies = isAmbient ? objs.filter((o) => o.kind === 'AuthorizationPolicy' && targetRefsOf(o).length === 1 && targetRefsOf(o)[0].kind === 'Service') : [];
+    const aps = objs.filter((o) => o.kind === 'AuthorizationPolicy' && !(isAmbient && targetRefsOf(o).length > 0 && (waypointPolicies.includes(o) || targetRefsOf(o).every((t) => t.kind === 'Gateway' && t.name === waypoint))));
     const nsPa = pas.find((o) => !o.spec.selector);
     const mode = modeOf(nsPa) ?? meshMode;
     const allowNothing = aps.find((o) => actionOf(o) === 'ALLOW' && !o.spec.selector && list(o.spec.rules).length === 0 && targetRefsOf(o).length === 0);
     const allowPolicies = aps.filter((o) => o !== allowNothing && actionOf(o) === 'ALLOW');
     const dryRunAll = aps.length > 0 && aps.every(isDryRun);
     const props: string[] = ['mesh', `mtls: MtlsMode.${mode}`];
+    if (isAmbient) {
+      props.push('dataplane: Dataplane.AMBIENT');
+      uses.add('Dataplane');
+      if (waypoint !== 'waypoint') {
+        props.push(`waypoint: Waypoint.named(${q(waypoint!)})`);
+        uses.add('Waypoint');
+      }
+    }
     const comments: string[] = [];
     let dryRun = false;
     if (!allowNothing && allowPolicies.length === 0) {
@@ -186,21 +213,26 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
 
     // Edges, one per (source, operation) of every rule.
     const edges = new Map<string, { dest: string; source: string; limits: Limits }>();
-    for (const policy of allowPolicies) {
-      const target = workloadOf(ns, policy.spec.selector?.matchLabels);
-      if (!target || targetRefsOf(policy).length > 0) {
+    for (const policy of [...allowPolicies, ...waypointPolicies]) {
+      const service = waypointPolicies.includes(policy) ? targetRefsOf(policy)[0].name : undefined;
+      const target = service !== undefined
+        ? inventory.workloads.find((w) => w.namespace === ns && w.name === service)
+        : workloadOf(ns, policy.spec.selector?.matchLabels);
+      if (!target || (service === undefined && targetRefsOf(policy).length > 0)) {
         skip(objectId(policy), 'an ALLOW policy that selects no single workload (or targets a waypoint): the constructs attach edges to a workload');
-        out.push(`  // NOT IMPORTED: ALLOW policy ${objectId(policy)} selects no single workload`);
+        edgesOut.push(`  // NOT IMPORTED: ALLOW policy ${objectId(policy)} selects no single workload`);
         continue;
       }
       const dest = workloadVar.get(`${ns}/${target.name}`)!;
       list(policy.spec.rules).forEach((rule: any, index: number) => {
         if (plaintextRules.has(`${objectId(policy)}#${index}`)) return;
+        // Ambient: ztunnel admits only the waypoint toward an L7-protected workload; the compiler writes that rule again.
+        if (waypointPrincipal && !service && JSON.stringify(rule) === JSON.stringify({ from: [{ source: { principals: [waypointPrincipal] } }] })) return;
         const where = `${objectId(policy)} rule ${index}`;
         const why = unsupportedRule(rule);
         if (why) {
           skip(where, why);
-          out.push(`  // NOT IMPORTED: ${where}: ${why}: ${JSON.stringify(rule)}`);
+          edgesOut.push(`  // NOT IMPORTED: ${where}: ${why}: ${JSON.stringify(rule)}`);
           return;
         }
         for (const source of sourcesOf(rule, inventory, workloadVar, nsVar, uses)) {
@@ -220,9 +252,11 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
         ...(e.limits.paths ? [`paths: [${e.limits.paths.map(q).join(', ')}]`] : []),
         ...(e.limits.ports ? [`ports: [${e.limits.ports.join(', ')}]`] : []),
       ];
-      out.push(`  ${e.dest}.allowFrom(${e.source}${parts.length > 0 ? `, { ${parts.join(', ')} }` : ''});`);
+      edgesOut.push(`  ${e.dest}.allowFrom(${e.source}${parts.length > 0 ? `, { ${parts.join(', ')} }` : ''});`);
     }
   }
+
+  if (edgesOut.length > 0) out.push('', ...edgesOut);
 
   // External services: what our compiler writes for ExternalMtlsService (plain HTTP from the app,
   // mutual TLS originated by the client's sidecar). Anything else is listed.

@@ -56,20 +56,33 @@ describe('zero-trust import', () => {
     expect(result.code).toContain("denyFromNamespaces: ['development', 'testing']");
   }, TIMEOUT);
 
-  it('our own dist/: the round trip changes nothing in the sidecar namespaces', async () => {
+  it('our own dist/, sidecar and ambient namespaces: the round trip changes nothing', async () => {
     const { result, diff } = await roundTrip('dist', 'dist');
-    // Every change involves the ambient namespace payments, which is not imported: its workloads,
-    // or its waypoint's identity, which only its policies named.
-    const ambient = (e: { from: string; to: string }) => e.to.startsWith('payments/') || e.from.startsWith('payments/') || e.from.includes('/ns/payments/');
-    expect(diff.edges.filter((e) => !ambient(e))).toEqual([]);
-    expect(diff.modes.filter((m) => !m.workload.startsWith('payments/'))).toEqual([]);
+    expect(diff.edges).toEqual([]);
+    expect(diff.modes).toEqual([]);
     expect(diff.external).toEqual([]);
     expect(diff.enforcement).toEqual([]);
-    // The ambient namespace is listed, not dropped silently.
-    expect(result.notImported.map((n) => n.what)).toEqual(['istio-system/waypoint-allow-nothing', 'namespace payments']);
-    expect(result.code).toContain('// NOT IMPORTED: namespace payments is ambient');
+    expect(result.notImported).toEqual([]);
+    // The ambient namespace: its L7 edge is read from the waypoint policy, not from ztunnel's "only the waypoint" rule.
+    expect(result.code).toContain("const payments = new ZeroTrustNamespace(app, 'payments', { mesh, mtls: MtlsMode.STRICT, dataplane: Dataplane.AMBIENT });");
+    expect(result.code).toContain("  ledger.allowFrom(paymentService, { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] });");
+    expect(result.code).not.toContain("Peer.serviceAccount('payments', 'waypoint')");
     expect(result.code).toContain("new ExternalMtlsService(production, 'external-api', { host: 'api.external-service.com', port: 443, appPort: 80, clients: [paymentService]");
   }, TIMEOUT);
+
+  it('does not import an ambient namespace another tool wrote (waypoint policies without our annotation)', () => {
+    const parsed = parseIstioConfig([{ path: 'x.yaml', text: `
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api-waypoint, namespace: shop }
+spec:
+  targetRefs: [{ group: "", kind: Service, name: api }]
+  rules: [{ from: [{ source: { principals: [cluster.local/ns/shop/sa/web] } }] }]
+` }]);
+    const result = importIstio(parsed, inferInventory(parsed));
+    expect(result.notImported.map((n) => n.what)).toEqual(['namespace shop']);
+    expect(result.code).toContain('// NOT IMPORTED: namespace shop is ambient');
+  });
 
   it('lists rules it cannot declare, with a comment in place', () => {
     const config = { objects: [], notes: [] };
