@@ -290,7 +290,14 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
     '',
     `export function ${fn}(app: App): App {`,
   ];
-  return { code: [...header, ...out, '  return app;', '}', ''].join('\n'), notImported: skipped.sort((a, b) => compare(a.what, b.what)) };
+  // A namespace or workload nothing refers to is declared without a variable (noUnusedLocals).
+  const body = out.map((line) => {
+    const m = /^ {2}const ([A-Za-z_$][A-Za-z0-9_$]*) = /.exec(line);
+    if (!m) return line;
+    const name = new RegExp(`\\b${m[1].replace(/\$/g, '\\$')}\\b`);
+    return out.some((other) => other !== line && !other.trimStart().startsWith('//') && name.test(other)) ? line : line.replace(m[0], '  ');
+  });
+  return { code: [...header, ...body, '  return app;', '}', ''].join('\n'), notImported: skipped.sort((a, b) => compare(a.what, b.what)) };
 }
 
 interface Limits { methods?: string[]; paths?: string[]; ports?: number[] }

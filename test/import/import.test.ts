@@ -4,6 +4,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { App } from 'cdk8s';
+import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
 import { ZeroTrustMesh } from '../../lib';
 import { analysisFromModel, inferInventory, loadIstioDir, parseIstioConfig, semanticDiff } from '../../lib/analyzer';
@@ -83,6 +84,17 @@ spec:
     expect(result.notImported.map((n) => n.what)).toEqual(['namespace shop']);
     expect(result.code).toContain('// NOT IMPORTED: namespace shop is ambient');
   });
+
+  it('writes TypeScript that type-checks (strict)', async () => {
+    await roundTrip('examples/seed', 'seed');
+    await roundTrip('dist', 'dist');
+    const program = ts.createProgram([join(GENERATED, 'seed.ts'), join(GENERATED, 'dist.ts')], {
+      strict: true, noEmit: true, target: ts.ScriptTarget.ES2022, module: ts.ModuleKind.CommonJS, moduleResolution: ts.ModuleResolutionKind.Node10,
+      esModuleInterop: true, skipLibCheck: true, types: ['node'], noUnusedLocals: true,
+    });
+    const problems = ts.getPreEmitDiagnostics(program).map((d) => `${d.file?.fileName ?? ''}: ${ts.flattenDiagnosticMessageText(d.messageText, '\n')}`);
+    expect(problems).toEqual([]);
+  }, 300_000);
 
   it('lists rules it cannot declare, with a comment in place', () => {
     const config = { objects: [], notes: [] };
