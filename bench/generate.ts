@@ -170,6 +170,7 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     const dest = allWorkloads[int(allWorkloads.length)];
     let source: IPeer;
     let sourceNamespace: string | undefined;
+    let wide = false; // a namespace or any identity: it contains other sources
     const kind = random();
     if (kind < 0.85) {
       const local = chance(size.localShare);
@@ -183,9 +184,11 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
       const ns = namespaces[int(size.namespaces)];
       source = chance(0.5) ? ns.chart : Peer.namespace(ns.name);
       sourceNamespace = ns.name;
+      wide = true;
     } else {
       source = sharedPeers[int(sharedPeers.length)];
       sourceNamespace = source === sharedPeers[2] ? undefined : source.peerName.split('.')[1];
+      wide = source === sharedPeers[2];
     }
     if (sourceNamespace !== undefined && dest.ns.denied.has(sourceNamespace)) continue;
 
@@ -197,6 +200,9 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
       // Port 8080 is never a plaintext port, and is declared on every workload that declares ports.
       if (l7 === 2) { options.ports = [8080]; options.paths = ['/healthz', '/api/*']; }
     }
+    // An unlimited edge from a namespace or from any identity would make the edges of the sources
+    // it contains dead rules (refused): such edges are always limited here.
+    if (wide && !options.methods && !options.paths && !options.ports) options.ports = [8080];
     // One edge per source and destination: a second edge from the same source with other limits
     // would be refused as a dead rule when either has no limits.
     const key = source.peerName;

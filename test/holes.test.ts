@@ -192,3 +192,30 @@ describe('plaintext exceptions in ambient mode', () => {
     })).toThrow(/\[shop\/api\] plaintext\[0\]: methods\/paths on port 9090 of ambient workload "api": ztunnel enforces plaintext exceptions at layer 4/);
   });
 });
+
+describe('dead rules shadowed by a wider source', () => {
+  it('refuses an edge from a workload next to an unlimited edge from its namespace or from any identity', () => {
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      const api = ns.addWorkload('api');
+      api.allowFrom(ns);
+      api.allowFrom(ns.addWorkload('web'), { methods: ['GET'] });
+    })).toThrow(/\[shop\/api\] from-shop\.web-[0-9a-f]{8}: edge shop\/web -> shop\/api is a dead rule: the edge declared by shop\/api\/from-ns\.shop has no limits and admits every request from namespace shop, which includes shop\/web/);
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      const api = ns.addWorkload('api');
+      api.allowFrom(Peer.anyAuthenticated());
+      api.allowFrom(Peer.serviceAccount('ingress', 'gateway'));
+    })).toThrow(/edge service account ingress\/gateway -> shop\/api is a dead rule: .*admits every request from any authenticated workload, which includes service account ingress\/gateway/);
+  });
+  it('keeps edges that a limited wide edge does not cover', () => {
+    const docs = synthDocs((app) => {
+      const { ns } = meshAndNamespace(app);
+      const api = ns.addWorkload('api');
+      api.allowFrom(Peer.anyAuthenticated(), { ports: [8443] });
+      api.allowFrom(Peer.namespace('ops'));
+      api.allowFrom(ns.addWorkload('web'), { methods: ['GET'] });
+    });
+    expect(find(docs, 'AuthorizationPolicy', 'shop', 'api-allow').spec.rules).toHaveLength(3);
+  });
+});

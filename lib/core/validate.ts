@@ -90,6 +90,7 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   }
 
   reportDeadEdges(byEnds, report);
+  reportShadowedByWiderSources(mesh.edges, report);
   reportPlaintextOnIdentityPorts(mesh, workloads, report);
 
   const externalKeys = new Map<string, ExternalServiceModel>();
@@ -145,6 +146,37 @@ function reportDeadEdges(byEnds: Map<string, EdgeModel | Map<string, EdgeModel>>
       report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${wide.origin} has no limits and already admits every request from the same source, ` +
         'so these limits never decide anything. Remove this edge, or limit the other one');
     }
+  }
+}
+
+/**
+ * An unlimited edge from any identity, or from a whole namespace, admits every request of the
+ * narrower sources it contains (`principals: ["*"]` every identity; `namespaces: [ns]` every
+ * identity of ns, in any trust domain): an edge from one of them to the same workload is dead.
+ * Same-source pairs are the previous check's. Indexed by destination: one pass to collect the
+ * wide edges, one to look each edge up.
+ */
+function reportShadowedByWiderSources(edges: readonly EdgeModel[], report: Report): void {
+  const unlimited = (e: EdgeModel) => !e.methods && !e.paths && !e.ports;
+  const wide = new Map<string, { any?: EdgeModel; namespaces?: Map<string, EdgeModel> }>();
+  for (const edge of edges) {
+    const kind = edge.from.kind;
+    if ((kind !== 'anyAuthenticated' && kind !== 'namespace') || !unlimited(edge) || edge.dryRun) continue;
+    const target = `${edge.to.namespace}/${edge.to.workload}`;
+    let entry = wide.get(target);
+    if (!entry) wide.set(target, (entry = {}));
+    if (edge.from.kind === 'anyAuthenticated') entry.any ??= edge;
+    else if (!(entry.namespaces ??= new Map()).has(edge.from.namespace)) entry.namespaces.set(edge.from.namespace, edge);
+  }
+  if (wide.size === 0) return;
+  for (const edge of edges) {
+    const entry = wide.get(`${edge.to.namespace}/${edge.to.workload}`);
+    if (!entry) continue;
+    const byNamespace = edge.from.kind === 'anyAuthenticated' ? undefined : entry.namespaces?.get(edge.from.namespace);
+    const cover = [entry.any, byNamespace].find((c) => c !== undefined && c !== edge && c.from.kind !== edge.from.kind);
+    if (!cover) continue;
+    report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${cover.origin} has no limits and admits every request from ` +
+      `${describeSource(cover.from)}, which includes ${describeSource(edge.from)}, so this edge never decides anything. Remove this edge, or limit the other one`);
   }
 }
 

@@ -155,7 +155,14 @@ function normalize(raw: {
   // rule, refused by the compiler: keep the unlimited one.
   const ends = (e: EdgeSpec) => JSON.stringify([e.from.kind === 'workload' ? workloads[e.from.index] : e.from, e.to]);
   const unlimited = new Set(edges.filter((e) => !e.methods && !e.paths && !e.ports).map(ends));
-  const live = edges.filter((e) => (!e.methods && !e.paths && !e.ports) || !unlimited.has(ends(e)));
+  const isUnlimited = (e: EdgeSpec) => !e.methods && !e.paths && !e.ports;
+  // So is an edge whose source is inside the source of an unlimited edge from any identity or from
+  // its whole namespace, to the same workload.
+  const sourceNamespace = (e: EdgeSpec) => (e.from.kind === 'workload' ? workloads[e.from.index].namespace : e.from.kind === 'anyAuthenticated' ? undefined : e.from.namespace);
+  const wide = edges.filter((e) => isUnlimited(e) && (e.from.kind === 'anyAuthenticated' || e.from.kind === 'namespace'));
+  const covered = (e: EdgeSpec) => wide.some((w) => w !== e && w.to === e.to && w.from.kind !== e.from.kind &&
+    (w.from.kind === 'anyAuthenticated' || (w.from.kind === 'namespace' && w.from.namespace === sourceNamespace(e))));
+  const live = edges.filter((e) => (isUnlimited(e) || !unlimited.has(ends(e))) && !covered(e));
   return { namespaces: namespaces.map((n) => ({ name: n.name, permissive: n.permissive, dryRun: n.dryRun, deny: n.deny })), workloads, edges: live };
 }
 
