@@ -183,26 +183,38 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
         const m = modeOf(pa);
         if (m && m !== mode) opts.push(`mtls: MtlsMode.${m}`);
         const levels = Object.entries((pa.spec.portLevelMtls ?? {}) as Record<string, { mode?: string }>);
-        const plaintext: number[] = [];
-        let blocks: string[] | undefined;
+        const candidates = plaintextRules_(allowPolicies, ns, w, workloadOf);
+        const usedRules = new Set<PlaintextRule>();
         for (const [port, level] of levels) {
           if (level?.mode !== 'PERMISSIVE') {
             skip(`${objectId(pa)} port ${port}`, `port-level mode ${level?.mode}: the constructs only declare PERMISSIVE plaintext ports`);
             wcomments.push(`NOT IMPORTED: port ${port} mode ${level?.mode} (${objectId(pa)})`);
             continue;
           }
-          const rule = plaintextRule(allowPolicies, ns, w, Number(port), workloadOf);
-          if (!rule) {
+          const covering = candidates.filter((c) => c.ports.includes(Number(port)));
+          if (covering.length === 0) {
             skip(`${objectId(pa)} port ${port}`, 'a plaintext exception (PERMISSIVE port) that no ALLOW rule opens: it admits nobody, a rule that never matches; the port stays STRICT');
             wcomments.push(`NOT IMPORTED: port ${port} PERMISSIVE in ${objectId(pa)} admits nobody (no ALLOW rule for plaintext clients on it); it stays STRICT`);
             continue;
           }
-          plaintext.push(Number(port));
-          plaintextRules.set(`${objectId(rule.policy)}#${rule.index}`, rule);
-          blocks = rule.blocks;
+          for (const c of covering) usedRules.add(c);
         }
-        if (plaintext.length > 0) opts.push(`plaintextPorts: [${plaintext.sort((a, b) => a - b).join(', ')}]`);
-        if (blocks && blocks.length > 0) opts.push(`plaintextIpBlocks: [${blocks.map(q).join(', ')}]`);
+        // Rules without methods or paths and with the same source blocks are plaintextPorts (with
+        // plaintextIpBlocks); any other one is a limited exception per port (plaintext: [...]).
+        const rulesUsed = [...usedRules];
+        for (const r of rulesUsed) plaintextRules.set(`${objectId(r.policy)}#${r.index}`, r);
+        const unlimited = rulesUsed.filter((r) => !r.methods && !r.paths);
+        const blockSets = new Set(unlimited.map((r) => JSON.stringify(r.blocks ?? [])));
+        const asPorts = blockSets.size === 1 ? unlimited : [];
+        const entries = rulesUsed.filter((r) => !asPorts.includes(r)).flatMap((r) => r.ports.map((port) => [
+          `port: ${port}`, ...(r.methods ? [`methods: [${r.methods.map(q).join(', ')}]`] : []), ...(r.paths ? [`paths: [${r.paths.map(q).join(', ')}]`] : []),
+          ...(r.blocks ? [`ipBlocks: [${r.blocks.map(q).join(', ')}]`] : []),
+        ].join(', ')));
+        const ports = [...new Set(asPorts.flatMap((r) => r.ports))].sort((a, b) => a - b);
+        if (ports.length > 0) opts.push(`plaintextPorts: [${ports.join(', ')}]`);
+        const blocks = asPorts[0]?.blocks;
+        if (ports.length > 0 && blocks && blocks.length > 0) opts.push(`plaintextIpBlocks: [${blocks.map(q).join(', ')}]`);
+        if (entries.length > 0) opts.push(`plaintext: [${entries.map((e) => `{ ${e} }`).join(', ')}]`);
       }
       for (const c of wcomments) out.push(`  // ${c}`);
       out.push(`  const ${workloadVar.get(`${ns}/${w.name}`)} = ${v}.addWorkload(${q(w.name)}${opts.length > 0 ? `, { ${opts.join(', ')} }` : ''});`);
@@ -325,23 +337,32 @@ function deniedNamespaces(policy: IstioObject): string[] | undefined {
   return namespaces.every((n: unknown) => typeof n === 'string' && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/.test(n)) ? namespaces : undefined;
 }
 
-/** The ALLOW rule that opens a plaintext port of a workload the way plaintextPorts does. */
-function plaintextRule(policies: readonly IstioObject[], ns: string, w: WorkloadInfo, port: number, workloadOf: (ns: string, labels: any) => WorkloadInfo | undefined) {
+interface PlaintextRule { policy: IstioObject; index: number; ports: number[]; methods?: string[]; paths?: string[]; blocks?: string[] }
+
+/**
+ * The ALLOW rules of a workload that admit clients without a mesh identity (notPrincipals: ["*"],
+ * optionally ipBlocks) on given ports, optionally limited to methods and paths: what plaintextPorts
+ * and plaintext exceptions compile to.
+ */
+function plaintextRules_(policies: readonly IstioObject[], ns: string, w: WorkloadInfo, workloadOf: (ns: string, labels: any) => WorkloadInfo | undefined): PlaintextRule[] {
+  const out: PlaintextRule[] = [];
   for (const policy of policies) {
     if (workloadOf(ns, policy.spec.selector?.matchLabels) !== w) continue;
-    const rules = list(policy.spec.rules) as any[];
-    for (let index = 0; index < rules.length; index++) {
-      const rule = rules[index];
+    (list(policy.spec.rules) as any[]).forEach((rule, index) => {
       const source = list(rule.from)[0]?.source ?? {};
       const to = list(rule.to);
       const op = to[0]?.operation ?? {};
-      if (list(rule.from).length !== 1 || to.length !== 1 || rule.when) continue;
-      if (JSON.stringify(source.notPrincipals) !== '["*"]' || Object.keys(source).some((k) => k !== 'notPrincipals' && k !== 'ipBlocks')) continue;
-      if (Object.keys(op).join() !== 'ports' || JSON.stringify(op.ports) !== JSON.stringify([String(port)])) continue;
-      return { policy, index, blocks: source.ipBlocks as string[] | undefined };
-    }
+      if (list(rule.from).length !== 1 || to.length !== 1 || rule.when) return;
+      if (JSON.stringify(source.notPrincipals) !== '["*"]' || Object.keys(source).some((k) => k !== 'notPrincipals' && k !== 'ipBlocks')) return;
+      if (Object.keys(op).some((k) => !['ports', 'methods', 'paths'].includes(k)) || !Array.isArray(op.ports) || !op.ports.every((p: unknown) => /^\d+$/.test(String(p)))) return;
+      if (unsupportedRule({ from: [{ source: { namespaces: ['x'] } }], to: [{ operation: op }] })) return; // a method or path that never matches
+      out.push({
+        policy, index, ports: op.ports.map(Number),
+        ...(op.methods ? { methods: op.methods } : {}), ...(op.paths ? { paths: op.paths } : {}), ...(source.ipBlocks ? { blocks: source.ipBlocks } : {}),
+      });
+    });
   }
-  return undefined;
+  return out;
 }
 
 const SOURCE_FIELDS = new Set(['principals', 'namespaces']);

@@ -6,8 +6,9 @@ import { pathToFileURL } from 'node:url';
 import { App } from 'cdk8s';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { ZeroTrustMesh } from '../../lib';
-import { analysisFromModel, inferInventory, loadIstioDir, parseIstioConfig, semanticDiff } from '../../lib/analyzer';
+import { MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
+import { analysisFromModel, configFromDocuments, inferInventory, IstioConfig, loadIstioDir, parseIstioConfig, semanticDiff } from '../../lib/analyzer';
+import { compileMesh } from '../../lib/core/compile';
 import { importIstio } from '../../lib/cli/import';
 import { run } from '../../lib/cli/main';
 
@@ -16,8 +17,8 @@ const ROOT = resolve(__dirname, '../..');
 const GENERATED = join(__dirname, '.generated');
 
 /** Imports a folder, loads the generated module, and diffs its synthesized policy against the folder. */
-async function roundTrip(dir: string, name: string) {
-  const config = loadIstioDir(join(ROOT, dir));
+async function roundTrip(dir: string | IstioConfig, name: string) {
+  const config = typeof dir === 'string' ? loadIstioDir(join(ROOT, dir)) : dir;
   const inventory = inferInventory(config);
   const result = importIstio(config, inventory, { library: '../../../lib' });
   mkdirSync(GENERATED, { recursive: true });
@@ -84,6 +85,23 @@ spec:
     expect(result.notImported.map((n) => n.what)).toEqual(['namespace shop']);
     expect(result.code).toContain('// NOT IMPORTED: namespace shop is ambient');
   });
+
+  it('plaintext ports and limited plaintext exceptions come back as they were', async () => {
+    const app = new App();
+    const m = new ZeroTrustMesh(app, 'mesh', { trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT });
+    const ns = new ZeroTrustNamespace(app, 'shop', { mesh: m, mtls: MtlsMode.STRICT });
+    const web = ns.addWorkload('web');
+    const api = ns.addWorkload('api', { plaintextPorts: [9090, 9091], plaintextIpBlocks: ['10.1.0.0/16'] });
+    const jobs = ns.addWorkload('jobs', { plaintext: [{ port: 8081, methods: ['GET'], paths: ['/metrics'], ipBlocks: ['10.2.0.0/16'] }] });
+    api.allowFrom(web, { methods: ['GET'] });
+    jobs.allowFrom(web, { ports: [8080] });
+    const compiled = compileMesh(m.toModel());
+    const { result, diff } = await roundTrip(configFromDocuments([...compiled.mesh, ...[...compiled.namespaces.values()].flat()]), 'plaintext');
+    expect([diff.edges, diff.modes, diff.external, diff.enforcement]).toEqual([[], [], [], []]);
+    expect(result.notImported).toEqual([]);
+    expect(result.code).toContain("ns.addWorkload('api', { plaintextPorts: [9090, 9091], plaintextIpBlocks: ['10.1.0.0/16'] });".replace('ns.', 'shop.'));
+    expect(result.code).toContain("shop.addWorkload('jobs', { plaintext: [{ port: 8081, methods: ['GET'], paths: ['/metrics'], ipBlocks: ['10.2.0.0/16'] }] });");
+  }, TIMEOUT);
 
   it('writes TypeScript that type-checks (strict)', async () => {
     await roundTrip('examples/seed', 'seed');
