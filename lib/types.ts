@@ -1,4 +1,4 @@
-import { checkPort, failEarly } from './core/values';
+import { checkDnsLabel, checkPort, failEarly, show } from './core/values';
 
 // The library's own enum-like types. The generated Istio enums (ISTIO_UNDERSCORE_MUTUAL and
 // friends) stay inside the compiler.
@@ -31,7 +31,10 @@ export class Waypoint {
    * workload of the namespace has an edge with methods or paths. Its pods run as service account
    * `name`, the identity the workloads' ztunnel admits.
    */
-  public static named(name: string): Waypoint { return new Waypoint(name); }
+  public static named(name: string): Waypoint {
+    failEarly('Waypoint.named', typeof name === 'string' ? checkDnsLabel('waypoint name', name) : `name must be a string, got ${show(name)}`);
+    return new Waypoint(name);
+  }
   /** No waypoint: edges with methods or paths toward the namespace are refused. */
   public static readonly NONE = new Waypoint(false);
 

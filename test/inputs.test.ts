@@ -5,7 +5,7 @@
 import { App, Testing } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
 import {
-  AllowEdge, ClientTlsPolicy, ExternalMtlsService, IPeer, Peer, Workload, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace,
+  AllowEdge, ClientTlsPolicy, ExternalMtlsService, IPeer, Peer, Waypoint, Workload, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../lib';
 import { meshAndNamespace } from './helpers';
 
@@ -84,6 +84,8 @@ describe('wrong types are refused with the expected type; a string is never a li
     expect(() => Peer.serviceAccount(js(5), 'sa')).toThrow(/^\[Peer\.serviceAccount\] namespace must be a string, got 5/);
     expect(build((app) => meshAndNamespace(app).ns.addWorkload(js(7)))).toThrow(/^\[shop\] addWorkload: name must be a string, got 7/);
     expect(() => WorkloadPort.http(js('8080'))).toThrow(/^\[WorkloadPort\.http\] port "8080" is not a port/);
+    expect(() => Waypoint.named(js(null))).toThrow(/^\[Waypoint\.named\] name must be a string, got null$/);
+    expect(() => Waypoint.named('Way Point')).toThrow(/^\[Waypoint\.named\] waypoint name "Way Point" is not a valid DNS-1123 label/);
   });
 });
 

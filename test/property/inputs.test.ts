@@ -16,7 +16,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import {
-  AllowEdge, ClientTlsPolicy, ExternalMtlsService, IPeer, Peer, Workload, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace,
+  AllowEdge, ClientTlsPolicy, Dataplane, ExternalMtlsService, IPeer, Peer, Waypoint, Workload, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace,
 } from '../../lib';
 import { decide } from '../../lib/analyzer/decide';
 import { inventoryFromModel } from '../../lib/analyzer/inventory';
@@ -60,13 +60,17 @@ const withKey = (baseline: Record<string, unknown>, key: string, value: unknown)
 
 const MESH_KEYS = ['trustDomain', 'rootNamespace', 'mtls', 'clusterDomain', 'dataplane', 'trustdomain'];
 const NAMESPACE_KEYS = ['mesh', 'mtls', 'denyFromNamespaces', 'enforcement', 'acceptPlaintextBypass', 'labels', 'dataplane', 'waypoint', 'denyFromNamespace'];
-const WORKLOAD_KEYS = ['serviceAccount', 'labels', 'mtls', 'plaintextPorts', 'plaintextIpBlocks', 'plaintext', 'ports', 'plaintextPort'];
-const EDGE_KEYS = ['methods', 'paths', 'ports', 'method', 'path'];
+const WORKLOAD_KEYS = ['enforcement', 'serviceAccount', 'labels', 'mtls', 'plaintextPorts', 'plaintextIpBlocks', 'plaintext', 'ports', 'plaintextPort'];
+const EDGE_KEYS = ['methods', 'paths', 'ports', 'enforcement', 'method', 'path'];
 const EXTERNAL_KEYS = ['host', 'port', 'appPort', 'protocol', 'clients', 'clientCertificate', 'privateKey', 'caCertificates', 'credentialName', 'sni', 'subjectAltNames', 'credentialname'];
 const CLIENT_TLS_KEYS = ['workload', 'mode', 'service', 'serivce'];
 const ATTRIBUTE_KEYS = ['namespace', 'name', 'serviceAccount', 'trustDomain', 'serviceAcount'];
 
 const numbers = (v: unknown): number[] => (Array.isArray(v) ? v.filter((x): x is number => typeof x === 'number') : []);
+
+/** What an accepted edge admits: an audited edge (enforcement DRY_RUN) admits without its limits. */
+const admits = (edge: { methods?: readonly string[]; paths?: readonly string[]; ports?: readonly number[]; enforcement?: string }): Intent['webEdge'] =>
+  (edge.enforcement === 'DRY_RUN' ? {} : { methods: edge.methods, paths: edge.paths, ports: edge.ports });
 
 const CASES: Case[] = [
   ...MESH_KEYS.map((key): Case => ({
@@ -106,15 +110,25 @@ const CASES: Case[] = [
       api.allowFrom(web, { ports: [8080] });
       const plaintextPorts = key === 'plaintextPorts' ? numbers(value)
         : key === 'plaintext' && Array.isArray(value) ? value.map((e: any) => e.port) : [];
-      return { mesh, intent: { plaintextPorts } };
+      // An audited workload admits what its declared policy would remove, and logs it.
+      return { mesh, intent: { plaintextPorts, dryRun: api.enforcement === 'DRY_RUN' } };
     },
   })),
   {
     name: 'addWorkload options', prefix: '[shop/api',
     build: (app, value) => {
-      const { mesh } = base(app, { api: value });
+      const { mesh, api } = base(app, { api: value });
       const v = value as any;
-      return { mesh, intent: { plaintextPorts: [...numbers(v?.plaintextPorts), ...(Array.isArray(v?.plaintext) ? v.plaintext.map((e: any) => e.port) : [])] } };
+      return { mesh, intent: { dryRun: api.enforcement === 'DRY_RUN', plaintextPorts: [...numbers(v?.plaintextPorts), ...(Array.isArray(v?.plaintext) ? v.plaintext.map((e: any) => e.port) : [])] } };
+    },
+  },
+  {
+    name: 'Waypoint.named', key: 'name', prefix: '[Waypoint.named',
+    build: (app, value) => {
+      const mesh = new ZeroTrustMesh(app, 'mesh');
+      const ns = new ZeroTrustNamespace(app, 'shop', { mesh, dataplane: Dataplane.AMBIENT, waypoint: Waypoint.named(any(value)) });
+      const edge = ns.addWorkload('api').allowFrom(ns.addWorkload('web'), { methods: ['GET'] });
+      return { mesh, intent: { webEdge: admits(edge) } };
     },
   },
   {
@@ -130,7 +144,7 @@ const CASES: Case[] = [
     build: (app, value) => {
       const { mesh, api, web } = base(app);
       const edge = api.allowFrom(web, any(withKey({}, key, value)));
-      return { mesh, intent: { webEdge: { methods: edge.methods, paths: edge.paths, ports: edge.ports } } };
+      return { mesh, intent: { webEdge: admits(edge) } };
     },
   })),
   {
@@ -138,7 +152,7 @@ const CASES: Case[] = [
     build: (app, value) => {
       const { mesh, api, web } = base(app);
       const edge = api.allowFrom(web, any(value));
-      return { mesh, intent: { webEdge: { methods: edge.methods, paths: edge.paths, ports: edge.ports } } };
+      return { mesh, intent: { webEdge: admits(edge) } };
     },
   },
   {
@@ -155,7 +169,7 @@ const CASES: Case[] = [
       const { mesh, api, web } = base(app);
       const edge = web.allowTo(api, any(value));
       web.allowTo(any(value));
-      return { mesh, intent: { webEdge: { methods: edge.methods, paths: edge.paths, ports: edge.ports } } };
+      return { mesh, intent: { webEdge: admits(edge) } };
     },
   },
   ...[...EDGE_KEYS, 'from', 'to'].map((key): Case => ({
@@ -163,7 +177,7 @@ const CASES: Case[] = [
     build: (app, value) => {
       const { mesh, ns, api, web } = base(app);
       const edge = new AllowEdge(ns, 'edge', any(withKey({ from: web, to: api }, key, value)));
-      return { mesh, intent: edge.from === web && edge.to === api ? { webEdge: { methods: edge.methods, paths: edge.paths, ports: edge.ports } } : {} };
+      return { mesh, intent: edge.from === web && edge.to === api ? { webEdge: admits(edge) } : {} };
     },
   })),
   ...['serviceAccount namespace', 'serviceAccount name', 'serviceAccount options', 'namespace'].map((which): Case => ({
@@ -237,6 +251,7 @@ const PLAUSIBLE: Record<string, fc.Arbitrary<unknown>> = {
   mtls: fc.constantFrom('STRICT', 'PERMISSIVE', 'DISABLE'),
   clusterDomain: fc.constant('corp.local'),
   enforcement: fc.constantFrom('ENFORCED', 'DRY_RUN'),
+  name: fc.constantFrom('waypoint', 'wp-1'),
   acceptPlaintextBypass: fc.boolean(),
   denyFromNamespaces: some(['dev', 'intruder']),
   labels: fc.constantFrom({ team: 'a' }, { app: 'api', tier: 'b' }),
