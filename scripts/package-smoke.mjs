@@ -40,10 +40,10 @@ try {
   const info = JSON.parse(packed.stdout.slice(packed.stdout.indexOf('[')))[0];
   const tarball = join(work, info.filename);
   const shipped = info.files.map((f) => f.path);
-  const allowed = /^(build\/(lib|imports)\/.+\.(js|d\.ts)|package\.json|README\.md|LICENSE|NOTICE)$/;
+  const allowed = /^(build\/(lib|imports)\/.+\.(js|d\.ts)|schemas\/[a-z-]+\.schema\.json|package\.json|README\.md|LICENSE|NOTICE)$/;
   check('the tarball ships only the compiled package, its types and its notices', shipped.every((f) => allowed.test(f)),
     `unexpected: ${shipped.filter((f) => !allowed.test(f)).join(', ')}`);
-  for (const f of ['build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/cli/bin.js', 'build/lib/analyzer/index.js', 'build/lib/testing/index.js', 'LICENSE', 'NOTICE']) {
+  for (const f of ['build/lib/index.js', 'build/lib/index.d.ts', 'build/lib/cli/bin.js', 'build/lib/analyzer/index.js', 'build/lib/testing/index.js', 'schemas/inventory.schema.json', 'LICENSE', 'NOTICE']) {
     check(`the tarball has ${f}`, shipped.includes(f));
   }
 
