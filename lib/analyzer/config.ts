@@ -17,6 +17,8 @@ export interface IstioObject {
   /** metadata.namespace; a file without one is read as namespace "default", as kubectl would apply it. */
   readonly namespace: string;
   readonly annotations: Readonly<Record<string, string>>;
+  /** metadata.labels, when the object has any (a ServiceEntry's istio.io/use-waypoint). */
+  readonly labels?: Readonly<Record<string, string>>;
   /** metadata.creationTimestamp, when the YAML carries one (live exports do; hand-written YAML does not). */
   readonly creationTimestamp?: string;
   readonly spec: Readonly<Record<string, any>>;
@@ -129,6 +131,8 @@ function collect(value: unknown, file: string, document: number, objects: IstioO
     name: metadata.name,
     namespace: typeof metadata.namespace === 'string' && metadata.namespace ? metadata.namespace : 'default',
     annotations,
+    ...(metadata.labels && typeof metadata.labels === 'object' && Object.keys(metadata.labels).length > 0
+      ? { labels: Object.fromEntries(Object.entries(metadata.labels as Record<string, unknown>).map(([k, v]) => [k, String(v)])) } : {}),
     ...(metadata.creationTimestamp !== undefined ? { creationTimestamp: String(metadata.creationTimestamp) } : {}),
     spec: typeof spec === 'object' && spec !== null && !Array.isArray(spec) ? spec : {},
     source: { file, document },

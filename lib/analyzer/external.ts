@@ -3,7 +3,10 @@
 // outbound calls, so who reaches an external host is decided by who sees the ServiceEntry and
 // which DestinationRule applies to them. Known silent failures are reported as problems.
 import { prepare } from './analysis';
-import type { Analysis } from './analysis';
+import type { Analysis, Prepared } from './analysis';
+import { ambientState } from './ambient';
+import { actionOf } from './authorization';
+import { ACTION_ORDER, authorize, finish } from './decide';
 import { list } from './authorization';
 import { compare, declaredBy, IstioObject, objectId } from './config';
 import { WorkloadInfo, workloadRef } from './inventory';
@@ -44,7 +47,7 @@ export function externalServices(analysis: Analysis): ExternalService[] {
   const byHost = hostIndex(p.destinationRules);
   return p.serviceEntries
     .filter((se) => (se.spec.location ?? 'MESH_EXTERNAL') === 'MESH_EXTERNAL')
-    .map((se) => describeEntry(analysis, se, p.destinationRules, byHost, p.workloadsByNamespace))
+    .map((se) => describeEntry(analysis, se, p.destinationRules, byHost, p.workloadsByNamespace, p))
     .sort((a, b) => compare(a.id, b.id));
 }
 
@@ -71,7 +74,7 @@ function hostIndex(destinationRules: readonly IstioObject[]): HostIndex {
 
 function describeEntry(
   analysis: Analysis, se: IstioObject, destinationRules: readonly IstioObject[], byHost: HostIndex,
-  workloadsByNamespace: ReadonlyMap<string, readonly WorkloadInfo[]>,
+  workloadsByNamespace: ReadonlyMap<string, readonly WorkloadInfo[]>, p: Prepared,
 ): ExternalService {
   const hosts = list(se.spec.hosts).map(String).sort(compare);
   const ports: ExternalPort[] = list(se.spec.ports).map((port: any) => ({
@@ -89,6 +92,32 @@ function describeEntry(
   const rules = [...positions].sort((a, b) => a - b).map((i) => destinationRules[i]);
   const clients: ExternalClient[] = [];
   const problems: string[] = [];
+  const waypoint = viaWaypoint(p, se);
+  if (waypoint !== undefined) {
+    // Ambient: the waypoint originates TLS for every client it admits (see ambientClients).
+    const admitted = ambientClients(p, se, waypoint);
+    for (const port of ports) {
+      const covering = rules.map((dr) => ({ dr, tls: tlsFor(dr, port.number) })).filter((x) => x.tls !== undefined);
+      for (const client of admitted) {
+        if (covering.length === 0) clients.push({ client, port: port.number, tls: 'none' });
+        for (const { dr, tls } of covering) clients.push({ client, port: port.number, tls: String(tls.mode ?? 'DISABLE'), destinationRule: objectId(dr) });
+      }
+      for (const { dr, tls } of covering) {
+        const mode = String(tls.mode ?? 'DISABLE');
+        // A waypoint reads credentialName itself; a workloadSelector never selects it.
+        problems.push(...tlsProblems(se, port, dr, tls, mode, true).filter((x) => !x.includes('credentialName without workloadSelector')));
+        if (dr.spec.workloadSelector) problems.push(`${objectId(dr)} on ${objectId(se)} port ${port.number}: the waypoint ${se.namespace}/${waypoint} originates TLS here, and a DestinationRule with a workloadSelector does not apply to it. Remove the workloadSelector`);
+      }
+    }
+    const owners = declaredBy(se);
+    return {
+      id: objectId(se), hosts, ports, location: String(se.spec.location ?? 'MESH_EXTERNAL'), resolution: String(se.spec.resolution ?? 'NONE'),
+      clients: clients.sort((a, b) => compare(a.client, b.client) || a.port - b.port),
+      problems: [...new Set(problems)].sort(compare),
+      ...(owners ? { declaredBy: [...new Set(owners)].join(', ') } : {}),
+      file: se.source.file,
+    };
+  }
   const exportTo = list(se.spec.exportTo).map(String);
   const everyone = exportTo.length === 0 || exportTo.includes('*') ? '*/*' : `${se.namespace}/*`;
 
@@ -160,4 +189,40 @@ function hostMatches(pattern: string, host: string): boolean {
   const p = pattern.toLowerCase();
   const h = host.toLowerCase();
   return p === h || p === '*' || (p.startsWith('*') && h.endsWith(p.slice(1)));
+}
+
+/**
+ * The waypoint an ambient ServiceEntry's traffic goes through (its istio.io/use-waypoint label, in
+ * an ambient namespace), or undefined: sidecars originate TLS themselves.
+ */
+function viaWaypoint(p: Prepared, se: IstioObject): string | undefined {
+  const waypoint = se.labels?.['istio.io/use-waypoint'];
+  if (waypoint === undefined) return undefined;
+  const pod: WorkloadInfo = { namespace: se.namespace, name: '*', labels: {}, serviceAccount: '', sidecar: true, ports: [], services: [] };
+  return ambientState(p, pod) === 'AMBIENT' ? waypoint : undefined;
+}
+
+/**
+ * The workloads the waypoint lets use an ambient ServiceEntry: the policies bound to it (the
+ * ServiceEntry, the Gateway, the istio-waypoint GatewayClass in the root namespace) evaluated with
+ * each workload's identity, as the waypoint would. A workload whose access depends on the request
+ * (methods, paths) is listed: some of its requests go out.
+ */
+function ambientClients(p: Prepared, se: IstioObject, waypoint: string): string[] {
+  const root = p.analysis.inventory.rootNamespace;
+  const bound = [...(p.policies.get(root) ?? []), ...(se.namespace !== root ? p.policies.get(se.namespace) ?? [] : [])].filter((policy) => {
+    const targets = [policy.spec.targetRef, ...list(policy.spec.targetRefs)].filter((t: any) => t && typeof t === 'object');
+    return targets.some((t: any) => (t.kind === 'GatewayClass' && t.name === 'istio-waypoint' && policy.namespace === root)
+      || (policy.namespace === se.namespace && ((t.kind === 'Gateway' && t.name === waypoint) || (t.kind === 'ServiceEntry' && t.name === se.name))));
+  }).sort((a, b) => ACTION_ORDER.indexOf(actionOf(a)) - ACTION_ORDER.indexOf(actionOf(b)) || compare(objectId(a), objectId(b)));
+  const exportTo = list(se.spec.exportTo).map(String);
+  const visible = (w: WorkloadInfo) => exportTo.length === 0 || exportTo.includes('*') || (exportTo.includes('.') && w.namespace === se.namespace) || exportTo.includes(w.namespace);
+  const inventory = p.analysis.inventory;
+  return inventory.workloads.filter((w) => w.sidecar && visible(w)).filter((w) => {
+    const ctx = {
+      spiffeId: `spiffe://${inventory.trustDomain}/ns/${w.namespace}/sa/${w.serviceAccount}`,
+      port: 'other' as const, chain: 'HTTP' as const, trustDomains: p.trustDomains, policyNamespace: se.namespace,
+    };
+    return finish(authorize(bound, ctx, objectId(se), false, 'waypoint'), []).verdict !== 'DENIED';
+  }).map(workloadRef).sort(compare);
 }

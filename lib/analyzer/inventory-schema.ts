@@ -33,6 +33,8 @@ export const inventorySchema = z.strictObject({
   rootNamespace: z.string().min(1).optional().meta({ description: "Istio's root namespace. Default: istio-system." }),
   clusterDomain: z.string().min(1).optional().meta({ description: 'Cluster DNS suffix. Default: cluster.local.' }),
   workloads: z.array(workload).meta({ description: 'The workloads the analyzer reasons about.' }),
+  dataplanes: z.record(z.string(), z.enum(['sidecar', 'ambient', 'SIDECAR', 'AMBIENT'])).optional()
+    .meta({ description: 'The data plane of whole namespaces (istio.io/dataplane-mode), for pods no workload names; a workload\'s own dataplane wins.' }),
 }).meta({ title: 'zero-trust inventory', description: 'Workloads for zero-trust explain, graph, diff and readiness (--inventory).' });
 
 export type InventoryFile = z.output<typeof inventorySchema>;

@@ -1,8 +1,10 @@
 // The analyzer on ambient destinations: client -> ztunnel -> waypoint -> ztunnel -> pod, the
 // identity each hop sees, and ztunnel's layer-4 view of the policies.
+import { App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
+import { Dataplane, ExternalMtlsService, MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
 import {
-  analysisFromModel, decide, inferInventory, loadIstioDir, mergeInventories, parseInventory, parseIstioConfig, reachability, readYamlFiles, renderDiff,
+  analysisFromModel, decide, externalServices, inferInventory, loadIstioDir, mergeInventories, parseInventory, parseIstioConfig, reachability, readYamlFiles, renderDiff,
   renderExplain, renderGraph, semanticDiff, strictReadiness,
 } from '../../lib/analyzer';
 import { ztunnelRule } from '../../lib/analyzer/ambient';
@@ -215,5 +217,31 @@ describe('ambient: graph, diff and readiness', () => {
       'sum by (source_workload_namespace, source_workload, destination_workload) (increase(istio_tcp_connections_opened_total{reporter="destination", connection_security_policy="unknown", destination_workload_namespace="payments"}[7d]))',
     ]);
     expect(report.namespaces.find((n) => n.namespace === 'legacy')!.queries[0]).toContain('connection_security_policy="none"');
+  });
+});
+
+describe('inventory files: whole namespaces', () => {
+  it('read dataplanes for pods no workload names', () => {
+    const inventory = parseInventory('dataplanes: { payments: ambient }\nworkloads:\n  - { namespace: production, name: payment-service }\n');
+    expect(inventory.dataplanes).toEqual({ payments: 'AMBIENT' });
+    const d = decide({ config: dist.config, inventory }, { from: 'production/payment-service', to: 'payments/*', port: 8080 });
+    expect(d.hops?.map((h) => h.proxy)).toEqual(['ztunnel']);
+    expect(d.verdict).toBe('DENIED');
+    expect(() => parseInventory('dataplanes: { payments: node }\nworkloads: []\n')).toThrow(/dataplanes/);
+  });
+});
+
+describe('ambient: external services', () => {
+  it('the waypoint originates mutual TLS for the clients its policy admits, and no one else', () => {
+    const app = new App();
+    const mesh = new ZeroTrustMesh(app, 'mesh', { mtls: MtlsMode.STRICT });
+    const ns = new ZeroTrustNamespace(app, 'shop', { mesh, dataplane: Dataplane.AMBIENT });
+    const api = ns.addWorkload('api');
+    ns.addWorkload('web');
+    new ExternalMtlsService(ns, 'bank', { host: 'api.bank.example', clients: [api], credentialName: 'bank' });
+    const [svc] = externalServices(analysisFromModel(mesh.toModel()));
+    expect(svc.clients).toEqual([{ client: 'shop/api', port: 80, tls: 'MUTUAL', destinationRule: 'shop/bank' }]);
+    expect(svc.problems).toEqual([]);
+    expect(renderGraph(reachability(analysisFromModel(mesh.toModel())), 'text')).toContain('n_shop_api -->|"HTTP 80 to 443, tls MUTUAL"| n_external_api_bank_example');
   });
 });
