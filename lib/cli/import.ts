@@ -224,7 +224,7 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
     }
 
     // Edges, one per (source, operation) of every rule.
-    const edges = new Map<string, { dest: string; source: string; limits: Limits }>();
+    const edges = new Map<string, { dest: string; source: string; from: Source; limits: Limits }>();
     for (const policy of [...allowPolicies, ...waypointPolicies]) {
       const service = waypointPolicies.includes(policy) ? targetRefsOf(policy)[0].name : undefined;
       const target = service !== undefined
@@ -249,16 +249,22 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
         }
         for (const source of sourcesOf(rule, inventory, workloadVar, nsVar, uses)) {
           for (const limits of operationsOf(rule)) {
-            edges.set(JSON.stringify([dest, source, limits]), { dest, source, limits });
+            edges.set(JSON.stringify([dest, source.expr, limits]), { dest, source: source.expr, from: source, limits });
           }
         }
       });
     }
-    // A limited edge next to an unlimited one from the same source admits nothing more (rules are OR'ed); the constructs refuse it as dead.
-    const unlimited = new Set([...edges.values()].filter((e) => !e.limits.methods && !e.limits.paths && !e.limits.ports).map((e) => `${e.dest}\u0000${e.source}`));
+    // An edge that an unlimited edge of the same workload covers (the same source, the whole
+    // namespace of its source, or any identity) admits nothing more, rules being OR'ed; the
+    // constructs refuse it as a dead rule. Leaving it out changes no access.
+    const isUnlimited = (e: { limits: Limits }) => !e.limits.methods && !e.limits.paths && !e.limits.ports;
+    const wide = [...edges.values()].filter(isUnlimited);
+    const covered = (e: { dest: string; source: string; from: Source; limits: Limits }) => wide.some((w) => w !== e && w.dest === e.dest && (
+      (w.source === e.source && !isUnlimited(e))
+      || (w.from.kind === 'any' && e.from.kind !== 'any')
+      || (w.from.kind === 'namespace' && e.from.kind === 'identity' && w.from.ns === e.from.ns)));
     for (const e of [...edges.values()].sort((a, b) => compare(a.dest, b.dest) || compare(a.source, b.source) || compare(JSON.stringify(a.limits), JSON.stringify(b.limits)))) {
-      const limited = e.limits.methods || e.limits.paths || e.limits.ports;
-      if (limited && unlimited.has(`${e.dest}\u0000${e.source}`)) continue;
+      if (covered(e)) continue;
       const parts = [
         ...(e.limits.methods ? [`methods: [${e.limits.methods.map(q).join(', ')}]`] : []),
         ...(e.limits.paths ? [`paths: [${e.limits.paths.map(q).join(', ')}]`] : []),
@@ -401,30 +407,30 @@ function unsupportedRule(rule: any): string | undefined {
   return undefined;
 }
 
-function sourcesOf(rule: any, inventory: Inventory, workloadVar: ReadonlyMap<string, string>, nsVar: ReadonlyMap<string, string>, uses: Set<string>): string[] {
-  const out: string[] = [];
+/** A source as code, with what it covers: any identity, a whole namespace, or one identity of a namespace. */
+interface Source { expr: string; kind: 'any' | 'namespace' | 'identity'; ns?: string }
+
+function sourcesOf(rule: any, inventory: Inventory, workloadVar: ReadonlyMap<string, string>, nsVar: ReadonlyMap<string, string>, uses: Set<string>): Source[] {
+  const out: Source[] = [];
   for (const f of list(rule.from) as any[]) {
     const [field] = Object.keys(f.source);
     for (const value of list(f.source[field]) as string[]) {
       if (field === 'namespaces') {
         const v = nsVar.get(value);
-        if (v) out.push(v);
-        else {
-          uses.add('Peer');
-          out.push(`Peer.namespace(${q(value)})`);
-        }
+        if (!v) uses.add('Peer');
+        out.push({ expr: v ?? `Peer.namespace(${q(value)})`, kind: 'namespace', ns: value });
       } else if (value === '*') {
         uses.add('Peer');
-        out.push('Peer.anyAuthenticated()');
+        out.push({ expr: 'Peer.anyAuthenticated()', kind: 'any' });
       } else {
         const [td, , ns, , sa] = value.split('/');
         const local = td === inventory.trustDomain || td === 'cluster.local';
         const w = local ? inventory.workloads.filter((x) => x.namespace === ns && x.serviceAccount === sa && x.name !== '*') : [];
         const v = w.length === 1 ? workloadVar.get(`${ns}/${w[0].name}`) : undefined;
-        if (v && td === inventory.trustDomain) out.push(v);
+        if (v && td === inventory.trustDomain) out.push({ expr: v, kind: 'identity', ns });
         else {
           uses.add('Peer');
-          out.push(`Peer.serviceAccount(${q(ns)}, ${q(sa)}${td !== inventory.trustDomain ? `, { trustDomain: ${q(td)} }` : ''})`);
+          out.push({ expr: `Peer.serviceAccount(${q(ns)}, ${q(sa)}${td !== inventory.trustDomain ? `, { trustDomain: ${q(td)} }` : ''})`, kind: 'identity', ns });
         }
       }
     }

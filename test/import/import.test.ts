@@ -103,6 +103,49 @@ spec:
     expect(result.code).toContain("shop.addWorkload('jobs', { plaintext: [{ port: 8081, methods: ['GET'], paths: ['/metrics'], ipBlocks: ['10.2.0.0/16'] }] });");
   }, TIMEOUT);
 
+  it('leaves out rules a wider unlimited rule of the same workload covers (dead rules the constructs refuse); no access changes', async () => {
+    const yaml = `
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: { name: default, namespace: istio-system }
+spec: { mtls: { mode: STRICT } }
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: allow-nothing, namespace: shop }
+spec: {}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: api, namespace: shop }
+spec:
+  selector: { matchLabels: { app: api } }
+  rules:
+    - from: [{ source: { namespaces: [ops] } }]
+    - from: [{ source: { principals: [cluster.local/ns/ops/sa/tool, cluster.local/ns/shop/sa/web] } }]
+      to: [{ operation: { methods: [GET] } }]
+    - from: [{ source: { principals: [cluster.local/ns/shop/sa/web] } }]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: { name: db, namespace: shop }
+spec:
+  selector: { matchLabels: { app: db } }
+  rules:
+    - from: [{ source: { principals: ["*"] } }]
+    - from: [{ source: { namespaces: [shop] } }]
+      to: [{ operation: { ports: ["5432"] } }]
+`;
+    const { result, diff } = await roundTrip(parseIstioConfig([{ path: 'dead.yaml', text: yaml }]), 'dead');
+    expect([diff.edges, diff.modes, diff.external, diff.enforcement]).toEqual([[], [], [], []]);
+    expect(result.code).toContain("  api.allowFrom(Peer.namespace('ops'));");
+    expect(result.code).toContain('  api.allowFrom(web);');
+    expect(result.code).not.toMatch(/api\.allowFrom\([^)]*tool/);
+    expect(result.code).not.toContain("api.allowFrom(web, { methods: ['GET'] })");
+    expect(result.code).toContain('  db.allowFrom(Peer.anyAuthenticated());');
+    expect(result.code).not.toContain('db.allowFrom(shop');
+  }, TIMEOUT);
+
   it('writes TypeScript that type-checks (strict)', async () => {
     await roundTrip('examples/seed', 'seed');
     await roundTrip('dist', 'dist');
