@@ -259,7 +259,7 @@ class ImportedWorkload implements IWorkload {
   }
 
   public allowFrom(): IAllowEdge {
-    throw new Error(`cannot allow traffic to ${this.namespaceName}/${this.name}: it was imported with Workload.fromAttributes() and is outside any ZeroTrustNamespace, ` +
+    throw new Error(`[Workload.fromAttributes(${this.namespaceName}/${this.name})] allowFrom: cannot allow traffic to ${this.namespaceName}/${this.name}: it was imported with Workload.fromAttributes() and is outside any ZeroTrustNamespace, ` +
       'so no policy can be emitted for it. Declare its namespace with ZeroTrustNamespace and the workload with addWorkload()');
   }
 

@@ -246,7 +246,7 @@ describe('edges', () => {
       const { ns } = meshAndNamespace(app);
       new AllowEdge(ns, 'edge', { from: ns.addWorkload('api'), to: outside() });
     })).toThrow(/\[shop\/edge\] edge to payments\/ledger: the destination is outside any ZeroTrustNamespace/);
-    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api').allowTo(outside()))).toThrow(/cannot allow traffic to payments\/ledger: it was imported with Workload.fromAttributes\(\)/);
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('api').allowTo(outside()))).toThrow(/^\[Workload\.fromAttributes\(payments\/ledger\)\] allowFrom: cannot allow traffic to payments\/ledger: it was imported with Workload.fromAttributes\(\)/);
   });
   it('refuses allowFrom without a peer', () => {
     expect(build((app) => meshAndNamespace(app).ns.addWorkload('api').allowFrom(undefined as any)))
