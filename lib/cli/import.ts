@@ -160,7 +160,10 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
     }
     // Identity rules and DENY by namespace toward a namespace that accepts plaintext: the constructs
     // refuse both (plaintext carries no identity) unless the namespace is dry-run or accepts it.
-    const bypass = !dryRun && mode !== 'STRICT' && (denied.length > 0 || allowPolicies.length > 0);
+    // (Rules for clients without identity, notPrincipals: ["*"], are the plaintext ports: not identity rules.)
+    const identityRules = allowPolicies.some((o) => (list(o.spec.rules) as any[]).some((r) => JSON.stringify(list(r?.from)[0]?.source?.notPrincipals) !== '["*"]'))
+      || waypointPolicies.length > 0;
+    const bypass = !dryRun && mode !== 'STRICT' && (denied.length > 0 || identityRules);
     if (bypass) {
       props.push('acceptPlaintextBypass: true');
       comments.push(`namespace ${ns} accepts plaintext (${mode}) and has identity rules${denied.length > 0 ? ' and a DENY by namespace, which plaintext bypasses' : ''}: ` +
