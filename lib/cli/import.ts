@@ -8,6 +8,7 @@ import { Command } from 'commander';
 import type { Inventory, IstioConfig, IstioObject, WorkloadInfo } from '../analyzer';
 import { actionOf, list, targetRefsOf } from '../analyzer/authorization';
 import { compare, isDryRun, objectId } from '../analyzer/config';
+import { AUDIT_STAND_IN_ANNOTATION } from '../core/annotations';
 import { checkMethod, checkPath } from '../core/values';
 import { CliError } from './errors';
 import { analysisOf, InputOptions, loadConfig, Note } from './inputs';
@@ -116,6 +117,20 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
     const allowNothing = aps.find((o) => actionOf(o) === 'ALLOW' && !o.spec.selector && list(o.spec.rules).length === 0 && targetRefsOf(o).length === 0);
     const allowPolicies = aps.filter((o) => o !== allowNothing && actionOf(o) === 'ALLOW');
     const dryRunAll = aps.length > 0 && aps.every(isDryRun);
+    // Audit mode as our compiler writes it: an enforced stand-in (AUDIT_STAND_IN_ANNOTATION) and the
+    // workload's whole declared policy in a dry-run `<workload>-audit`. Read back: the workload is
+    // audited (stand-in "workload ..."), or the edges of -audit that the enforced policy lacks are.
+    const standIns = dryRunAll ? [] : aps.filter((o) => o.annotations[AUDIT_STAND_IN_ANNOTATION] !== undefined && !isDryRun(o));
+    const audit = new Map<WorkloadInfo, { workload: boolean; policy: IstioObject; enforced: Set<string> }>();
+    for (const standIn of standIns) {
+      const w = workloadOf(ns, standIn.spec.selector?.matchLabels);
+      const policy = w && aps.find((o) => isDryRun(o) && o !== standIn && workloadOf(ns, o.spec.selector?.matchLabels) === w);
+      if (!w || !policy) continue;
+      const enforcedRules = aps.filter((o) => o !== standIn && o !== policy && !isDryRun(o) && workloadOf(ns, o.spec.selector?.matchLabels) === w)
+        .flatMap((o) => list(o.spec.rules) as unknown[]).map((r) => JSON.stringify(r));
+      audit.set(w, { workload: standIn.annotations[AUDIT_STAND_IN_ANNOTATION].startsWith('workload '), policy, enforced: new Set(enforcedRules) });
+    }
+    const auditPolicies = new Set([...audit.values()].map((a) => a.policy));
     const props: string[] = ['mesh', `mtls: MtlsMode.${mode}`];
     if (isAmbient) {
       props.push('dataplane: Dataplane.AMBIENT');
@@ -137,8 +152,8 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
       skip(`namespace ${ns}`, 'no allow-nothing policy: the workloads no ALLOW policy selects were open, and are closed by the constructs');
     } else if (dryRunAll) {
       dryRun = true;
-    } else if (aps.some(isDryRun)) {
-      for (const o of aps.filter(isDryRun)) skip(objectId(o), 'dry-run while other policies of the namespace are enforced: imported as enforced');
+    } else if (aps.some((o) => isDryRun(o) && !auditPolicies.has(o))) {
+      for (const o of aps.filter((x) => isDryRun(x) && !auditPolicies.has(x))) skip(objectId(o), 'dry-run while other policies of the namespace are enforced: imported as enforced');
     }
     if (dryRun) {
       props.push('enforcement: Enforcement.DRY_RUN');
@@ -178,6 +193,10 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
     const plaintextRules = new Map<string, { policy: IstioObject; index: number }>();
     for (const w of inventory.workloads.filter((x) => x.namespace === ns && x.name !== '*').sort((a, b) => compare(a.name, b.name))) {
       const opts: string[] = [];
+      if (audit.get(w)?.workload) {
+        opts.push('enforcement: Enforcement.DRY_RUN');
+        uses.add('Enforcement');
+      }
       if (!sameLabels(w.labels, { app: w.name })) opts.push(`labels: ${JSON.stringify(w.labels)}`);
       if (w.serviceAccount !== w.name) opts.push(`serviceAccount: ${q(w.serviceAccount)}`);
       const pa = pas.find((o) => o !== nsPa && workloadOf(ns, o.spec.selector?.matchLabels) === w);
@@ -239,6 +258,9 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
         continue;
       }
       const dest = workloadVar.get(`${ns}/${target.name}`)!;
+      const audited = audit.get(target);
+      // An audited workload's rules are all in its -audit policy; the others (enforced part, stand-in) are derived from it.
+      if (audited && policy !== audited.policy) continue;
       list(policy.spec.rules).forEach((rule: any, index: number) => {
         if (plaintextRules.has(`${objectId(policy)}#${index}`)) return;
         // Ambient: ztunnel admits only the waypoint toward an L7-protected workload; the compiler writes that rule again.
@@ -250,8 +272,11 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
           edgesOut.push(`  // NOT IMPORTED: ${where}: ${why}: ${JSON.stringify(rule)}`);
           return;
         }
+        const auditedEdge = audited !== undefined && !audited.workload && !audited.enforced.has(JSON.stringify(rule));
+        if (auditedEdge) uses.add('Enforcement');
         for (const source of sourcesOf(rule, inventory, workloadVar, nsVar, uses)) {
-          for (const limits of operationsOf(rule)) {
+          for (const operation of operationsOf(rule)) {
+            const limits = auditedEdge ? { ...operation, audit: true } : operation;
             edges.set(JSON.stringify([dest, source.expr, limits]), { dest, source: source.expr, from: source, limits });
           }
         }
@@ -272,6 +297,7 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
         ...(e.limits.methods ? [`methods: [${e.limits.methods.map(q).join(', ')}]`] : []),
         ...(e.limits.paths ? [`paths: [${e.limits.paths.map(q).join(', ')}]`] : []),
         ...(e.limits.ports ? [`ports: [${e.limits.ports.join(', ')}]`] : []),
+        ...(e.limits.audit ? ['enforcement: Enforcement.DRY_RUN'] : []),
       ];
       edgesOut.push(`  ${e.dest}.allowFrom(${e.source}${parts.length > 0 ? `, { ${parts.join(', ')} }` : ''});`);
     }
@@ -321,7 +347,7 @@ export function importIstio(config: IstioConfig, inventory: Inventory, options: 
   return { code: [...header, ...body, '  return app;', '}', ''].join('\n'), notImported: skipped.sort((a, b) => compare(a.what, b.what)) };
 }
 
-interface Limits { methods?: string[]; paths?: string[]; ports?: number[] }
+interface Limits { methods?: string[]; paths?: string[]; ports?: number[]; audit?: boolean }
 
 function modeOf(pa: IstioObject | undefined): string | undefined {
   const mode = pa?.spec.mtls?.mode;

@@ -1,5 +1,5 @@
 // zero-trust import on random meshes built with the constructs: compile, import the YAML, load the
-// generated code, compile it again: the semantic diff finds no change, and nothing is listed but
+// generated code (audit mode included), compile it again: the semantic diff finds no change, and nothing is listed but
 // the PERMISSIVE namespaces with identity rules (imported as they were, with acceptPlaintextBypass).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -28,12 +28,14 @@ const edge = fc.record({
   methods: fc.option(fc.subarray(['GET', 'POST', 'DELETE'], { minLength: 1 }), { nil: undefined }),
   paths: fc.option(fc.subarray(['/api/*', '/healthz', '/v1/{*}/items'], { minLength: 1 }), { nil: undefined }),
   ports: fc.option(fc.subarray([8080, 9090], { minLength: 1 }), { nil: undefined }),
+  audit: fc.boolean(),
 });
 const shape = fc.record({
   modes: fc.tuple(...NS.map(() => fc.constantFrom(MtlsMode.STRICT, MtlsMode.PERMISSIVE))),
   dryRun: fc.tuple(...NS.map(() => fc.boolean())),
   deny: fc.tuple(...NS.map(() => fc.boolean())),
   plaintext: fc.tuple(...NS.map(() => fc.option(fc.constantFrom(9100, 9200), { nil: undefined }))),
+  auditWorkload: fc.tuple(...NS.map(() => fc.boolean())),
   edges: fc.array(edge, { maxLength: 12 }),
 });
 
@@ -49,7 +51,10 @@ function build(s: Shape) {
       mesh, mtls: s.modes[i], ...(s.dryRun[i] ? { enforcement: Enforcement.DRY_RUN } : {}), ...(s.deny[i] ? { denyFromNamespaces: ['dev'] } : {}),
       ...(s.modes[i] === MtlsMode.PERMISSIVE && !s.dryRun[i] ? { acceptPlaintextBypass: true } : {}),
     });
-    W.forEach((w, j) => workloads.set(`${n}/${w}`, ns.addWorkload(w, j === 0 && s.plaintext[i] ? { plaintextPorts: [s.plaintext[i]] } : {})));
+    W.forEach((w, j) => workloads.set(`${n}/${w}`, ns.addWorkload(w, {
+      ...(j === 0 && s.plaintext[i] ? { plaintextPorts: [s.plaintext[i]] } : {}),
+      ...(j === 1 && s.auditWorkload[i] ? { enforcement: Enforcement.DRY_RUN } : {}),
+    })));
   });
   for (const e of s.edges) {
     const to = workloads.get(`${e.to[0]}/${e.to[1]}`)!;
@@ -57,7 +62,11 @@ function build(s: Shape) {
       : e.from.kind === 'namespace' ? Peer.namespace(e.from.n) : e.from.kind === 'any' ? Peer.anyAuthenticated() : Peer.serviceAccount('edge', e.from.sa);
     if (from === to) continue;
     try {
-      to.allowFrom(from, { ...(e.methods ? { methods: e.methods } : {}), ...(e.paths ? { paths: e.paths } : {}), ...(e.ports ? { ports: e.ports } : {}) });
+      const limited = e.methods || e.paths || e.ports;
+      to.allowFrom(from, {
+        ...(e.methods ? { methods: e.methods } : {}), ...(e.paths ? { paths: e.paths } : {}), ...(e.ports ? { ports: e.ports } : {}),
+        ...(limited && e.audit ? { enforcement: Enforcement.DRY_RUN } : {}),
+      });
       compileMesh(mesh.toModel());
     } catch {
       return undefined; // a combination the constructs refuse: not a mesh anyone can declare

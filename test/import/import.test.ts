@@ -6,7 +6,7 @@ import { pathToFileURL } from 'node:url';
 import { App } from 'cdk8s';
 import ts from 'typescript';
 import { describe, expect, it } from 'vitest';
-import { MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
+import { Enforcement, MtlsMode, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
 import { analysisFromModel, configFromDocuments, inferInventory, IstioConfig, loadIstioDir, parseIstioConfig, semanticDiff } from '../../lib/analyzer';
 import { compileMesh } from '../../lib/core/compile';
 import { importIstio } from '../../lib/cli/import';
@@ -144,6 +144,26 @@ spec:
     expect(result.code).not.toContain("api.allowFrom(web, { methods: ['GET'] })");
     expect(result.code).toContain('  db.allowFrom(Peer.anyAuthenticated());');
     expect(result.code).not.toContain('db.allowFrom(shop');
+  }, TIMEOUT);
+
+  it('audit mode comes back: an audited workload and an audited edge', async () => {
+    const app = new App();
+    const m = new ZeroTrustMesh(app, 'mesh', { trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT });
+    const ns = new ZeroTrustNamespace(app, 'shop', { mesh: m, mtls: MtlsMode.STRICT });
+    const web = ns.addWorkload('web');
+    const cart = ns.addWorkload('cart');
+    const orders = ns.addWorkload('orders', { enforcement: Enforcement.DRY_RUN, plaintextPorts: [9090] });
+    orders.allowFrom(cart, { methods: ['GET', 'POST'] });
+    cart.allowFrom(web, { methods: ['GET'], enforcement: Enforcement.DRY_RUN });
+    cart.allowFrom(orders);
+    const compiled = compileMesh(m.toModel());
+    const { result, diff } = await roundTrip(configFromDocuments([...compiled.mesh, ...[...compiled.namespaces.values()].flat()]), 'audit');
+    expect([diff.edges, diff.modes, diff.external, diff.enforcement]).toEqual([[], [], [], []]);
+    expect(result.notImported).toEqual([]);
+    expect(result.code).toContain("const orders = shop.addWorkload('orders', { enforcement: Enforcement.DRY_RUN, plaintextPorts: [9090] });");
+    expect(result.code).toContain("  cart.allowFrom(web, { methods: ['GET'], enforcement: Enforcement.DRY_RUN });");
+    expect(result.code).toContain('  cart.allowFrom(orders);');
+    expect(result.code).toContain("  orders.allowFrom(cart, { methods: ['GET', 'POST'] });");
   }, TIMEOUT);
 
   it('writes TypeScript that type-checks (strict)', async () => {
