@@ -14,9 +14,10 @@ import { AllowEdge, Dataplane, Enforcement, ExternalMtlsService, MtlsMode, Peer,
  *
  * and an ambient namespace, payments, whose policies ztunnel and a waypoint enforce:
  *
- *   production/payment-service -> payments/ledger  GET, POST /v1/charges, /v1/charges/* (layer 7: waypoint)
- *   payments/ledger            -> payments/vault   TCP port 8200                         (layer 4: ztunnel)
- *   ingress gateway            -> payments/checkout port 8080                           (layer 4: ztunnel)
+ *   payments/checkout          -> payments/ledger   GET, POST /v1/charges, /v1/charges/*  (layer 7: waypoint)
+ *   production/payment-service -> payments/ledger   port 8080  (layer 4: ztunnel; a sidecar never uses a waypoint)
+ *   payments/ledger            -> payments/vault    TCP port 8200                         (layer 4: ztunnel)
+ *   ingress gateway            -> payments/checkout POST /checkout                        (layer 7: waypoint)
  */
 export function buildShop(app: App): App {
   const mesh = new ZeroTrustMesh(app, 'mesh', {
@@ -54,9 +55,11 @@ export function buildShop(app: App): App {
   const ledger = payments.addWorkload('ledger', { ports: [WorkloadPort.http(8080)] });
   const vault = payments.addWorkload('vault', { ports: [WorkloadPort.tcp(8200)] });
   const checkout = payments.addWorkload('checkout', { ports: [WorkloadPort.http(8080)] });
-  ledger.allowFrom(payment, { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] });
+  ledger.allowFrom(checkout, { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] });
+  // A sidecar never sends to a waypoint: from production, only a layer-4 edge can work.
+  ledger.allowFrom(payment, { ports: [8080] });
   vault.allowFrom(ledger, { ports: [8200] });
-  checkout.allowFrom(Peer.serviceAccount('istio-ingress', 'istio-ingressgateway'), { ports: [8080] });
+  checkout.allowFrom(Peer.serviceAccount('istio-ingress', 'istio-ingressgateway'), { methods: ['POST'], paths: ['/checkout'] });
 
   return app;
 }

@@ -73,14 +73,35 @@ describe('ambient compilation', () => {
       const mesh = new ZeroTrustMesh(app, 'mesh', { dataplane: Dataplane.AMBIENT });
       const a = new ZeroTrustNamespace(app, 'a', { mesh });
       const b = new ZeroTrustNamespace(app, 'b', { mesh, dataplane: Dataplane.SIDECAR });
-      a.addWorkload('api').allowFrom(b.addWorkload('web'), { methods: ['GET'] });
+      const aApi = a.addWorkload('api');
+      aApi.allowFrom(a.addWorkload('jobs'), { methods: ['GET'] });
+      aApi.allowFrom(b.addWorkload('web'), { ports: [8080] });
       b.addWorkload('api').allowFrom(a.addWorkload('web'), { methods: ['GET'] });
     });
     expect(names(docs2, 'Gateway', 'a')).toEqual(['waypoint']);
     expect(names(docs2, 'Gateway', 'b')).toEqual([]);
-    // Across the boundary the identities are the same: the sidecar namespace admits a's web as before.
+    // Across the boundary the identities are the same: the sidecar namespace admits a's web as before,
     expect(find(docs2, 'AuthorizationPolicy', 'b', 'api-allow').spec.rules[0].from).toEqual([{ source: { principals: ['cluster.local/ns/a/sa/web'] } }]);
-    expect(find(docs2, 'AuthorizationPolicy', 'a', 'api-waypoint-allow').spec.rules[0].from).toEqual([{ source: { principals: ['cluster.local/ns/b/sa/web'] } }]);
+    // and b's web, whose sidecar never sends to a waypoint, is admitted by a's ztunnel on its port.
+    expect(find(docs2, 'AuthorizationPolicy', 'a', 'api-allow').spec.rules).toEqual([
+      { from: [{ source: { principals: ['cluster.local/ns/a/sa/waypoint'] } }] },
+      { from: [{ source: { principals: ['cluster.local/ns/b/sa/web'] } }], to: [{ operation: { ports: ['8080'] } }] },
+    ]);
+  });
+
+  it('refuses methods or paths from a source that runs sidecars: a sidecar never sends to a waypoint', () => {
+    const build = (peer: (b: ZeroTrustNamespace, web: ReturnType<ZeroTrustNamespace['addWorkload']>) => Parameters<ReturnType<ZeroTrustNamespace['addWorkload']>['allowFrom']>[0]) => () => synthFiles((app) => {
+      const mesh = new ZeroTrustMesh(app, 'mesh');
+      const a = new ZeroTrustNamespace(app, 'a', { mesh, dataplane: Dataplane.AMBIENT });
+      const b = new ZeroTrustNamespace(app, 'b', { mesh });
+      a.addWorkload('api').allowFrom(peer(b, b.addWorkload('web')), { methods: ['GET'] });
+    });
+    expect(build((_b, web) => web)).toThrow(/edge b\/web -> a\/api limits methods or paths, but b\/web runs in sidecar namespace b and never sends to a waypoint \(only ambient workloads and ingress gateways do\)/);
+    expect(build((b) => b)).toThrow(/but namespace b runs in sidecar namespace b and never sends to a waypoint/);
+    expect(build(() => Peer.serviceAccount('b', 'batch'))).toThrow(/but service account b\/batch runs in sidecar namespace b/);
+    expect(build(() => Peer.anyAuthenticated())).toThrow(/but any authenticated workload, including those of sidecar namespace b, never sends to a waypoint/);
+    // A gateway's or another mesh's identity may use the waypoint (istio.io/ingress-use-waypoint).
+    expect(build(() => Peer.serviceAccount('istio-ingress', 'gateway'))).not.toThrow();
   });
 
   it('enforces denyFromNamespaces at the waypoint too, where the client identity is seen', () => {

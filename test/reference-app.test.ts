@@ -130,25 +130,30 @@ describe('reference shop app', () => {
         action: 'ALLOW', selector: { matchLabels: { app: 'vault' } },
         rules: [{ from: [{ source: { principals: [PAY('ledger')] } }], to: [{ operation: { ports: ['8200'] } }] }],
       });
-      expect(find(docs, 'AuthorizationPolicy', 'payments', 'checkout-allow').spec.rules).toEqual([
-        { from: [{ source: { principals: ['cluster.local/ns/istio-ingress/sa/istio-ingressgateway'] } }], to: [{ operation: { ports: ['8080'] } }] },
+    });
+
+    it('enforces the layer-7 edges at the waypoint, bound to the Service with targetRefs', () => {
+      const ledger = find(docs, 'AuthorizationPolicy', 'payments', 'ledger-waypoint-allow').spec;
+      expect(ledger.selector).toBeUndefined();
+      expect(ledger.targetRefs).toEqual([{ group: '', kind: 'Service', name: 'ledger' }]);
+      expect(ledger.rules).toEqual([
+        { from: [{ source: { principals: [PAY('checkout')] } }], to: [{ operation: { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] } }] },
+        { from: [{ source: { principals: [P('payment-service')] } }], to: [{ operation: { ports: ['8080'] } }] },
+      ]);
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'checkout-waypoint-allow').spec.rules).toEqual([
+        { from: [{ source: { principals: ['cluster.local/ns/istio-ingress/sa/istio-ingressgateway'] } }], to: [{ operation: { methods: ['POST'], paths: ['/checkout'] } }] },
       ]);
     });
 
-    it('enforces the layer-7 edge at the waypoint, bound to the Service with targetRefs', () => {
-      const spec = find(docs, 'AuthorizationPolicy', 'payments', 'ledger-waypoint-allow').spec;
-      expect(spec.selector).toBeUndefined();
-      expect(spec.targetRefs).toEqual([{ group: '', kind: 'Service', name: 'ledger' }]);
-      expect(spec.rules).toEqual([{
-        from: [{ source: { principals: [P('payment-service')] } }],
-        to: [{ operation: { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] } }],
-      }]);
-    });
-
-    it('lets ledger\'s ztunnel admit only the waypoint, so nothing bypasses it', () => {
+    it('lets the ztunnel of an L7-protected workload admit the waypoint and the layer-4 edges only, so nothing bypasses the waypoint to get more', () => {
       expect(find(docs, 'AuthorizationPolicy', 'payments', 'ledger-allow').spec).toEqual({
-        action: 'ALLOW', selector: { matchLabels: { app: 'ledger' } }, rules: [{ from: [{ source: { principals: [PAY('waypoint')] } }] }],
+        action: 'ALLOW', selector: { matchLabels: { app: 'ledger' } }, rules: [
+          { from: [{ source: { principals: [PAY('waypoint')] } }] },
+          // production/payment-service has a sidecar, which never sends to a waypoint.
+          { from: [{ source: { principals: [P('payment-service')] } }], to: [{ operation: { ports: ['8080'] } }] },
+        ],
       });
+      expect(find(docs, 'AuthorizationPolicy', 'payments', 'checkout-allow').spec.rules).toEqual([{ from: [{ source: { principals: [PAY('waypoint')] } }] }]);
     });
 
     it('emits the waypoint, closed by default, and a default deny for every waypoint in the root namespace', () => {
@@ -169,6 +174,7 @@ describe('reference shop app', () => {
       expect(annotations['zero-trust.dev/dataplane']).toBe('AMBIENT');
       expect(JSON.parse(annotations['zero-trust.dev/required-labels'])).toEqual({
         'Namespace/payments': { 'istio.io/dataplane-mode': 'ambient' },
+        'Service/payments/checkout': { 'istio.io/ingress-use-waypoint': 'true', 'istio.io/use-waypoint': 'waypoint' },
         'Service/payments/ledger': { 'istio.io/ingress-use-waypoint': 'true', 'istio.io/use-waypoint': 'waypoint' },
       });
       expect(docs.filter((d) => d.kind === 'Namespace' || d.kind === 'Service')).toEqual([]);

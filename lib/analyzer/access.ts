@@ -70,7 +70,7 @@ function scope(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, p
   const clientId = connection.transport === 'mTLS' && 'spiffeId' in client && client.spiffeId ? client.spiffeId : undefined;
   const base = { port, trustDomains: p.trustDomains, policyNamespace: destination.namespace };
 
-  if (ambient === 'AMBIENT' && takesWaypoint(p, destination, connection.transport, false)) {
+  if (ambient === 'AMBIENT' && takesWaypoint(p, client, destination, connection.transport, false)) {
     // Two hops: the waypoint decides on the client; the destination's ztunnel must admit the waypoint.
     const atWaypoint = grantsAt({ ...base, ...(clientId ? { spiffeId: clientId } : {}), chain: chainOf(destination, port) },
       policies.filter((x) => boundToWaypoint(p, x, destination)), enforceDryRun, 'waypoint');

@@ -156,9 +156,30 @@ export function waypointIdentity(p: Prepared, destination: WorkloadInfo): string
   return `spiffe://${p.analysis.inventory.trustDomain}/ns/${destination.namespace}/sa/${waypointOf(p, destination)}`;
 }
 
-/** Whether a request to `destination` goes through its waypoint. */
-export function takesWaypoint(p: Prepared, destination: WorkloadInfo, transport: string, bypass: boolean | undefined): boolean {
-  return waypointOf(p, destination) !== undefined && !bypass && transport === 'mTLS';
+/**
+ * Whether a request to `destination` goes through its waypoint: the destination's Services use one,
+ * the request is sent to the Service (not to the pod IP), and the client sends to waypoints. Only
+ * ambient clients and ingress gateways (istio.io/ingress-use-waypoint) do: a sidecar never does
+ * (Istio 1.30 programs waypoint endpoints for gateways only), and a plaintext client cannot.
+ */
+export function takesWaypoint(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, transport: string, bypass: boolean | undefined): boolean {
+  return waypointOf(p, destination) !== undefined && !bypass && transport === 'mTLS' && !isSidecarClient(p, client);
+}
+
+/**
+ * True for a client known to run a sidecar: an inventory workload whose data plane is not ambient,
+ * or an identity of a namespace known to use sidecars. An identity the inventory does not place is
+ * taken to be an ambient workload or a gateway (the compiler asks for istio.io/ingress-use-waypoint).
+ */
+export function isSidecarClient(p: Prepared, client: ResolvedClient): boolean {
+  if (client.kind === 'plaintext') return false;
+  if (client.kind === 'workload') return ambientState(p, client.workload) !== 'AMBIENT';
+  const ns = client.namespace;
+  if (ns === undefined) return false;
+  const inventory = p.analysis.inventory;
+  if (inventory.dataplaneFromConfiguration) return p.configuredNamespaces.has(ns) && !declarations(p).has(ns);
+  const known = inventory.dataplanes?.[ns] ?? (p.workloadsByNamespace.get(ns) ?? []).find((w) => w.dataplane !== undefined)?.dataplane;
+  return known === 'SIDECAR';
 }
 
 export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destination: WorkloadInfo, request: AnalyzerRequest, port: number | 'other', state: AmbientState): Decision {
@@ -189,7 +210,7 @@ export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destina
   const hops: Hop[] = [];
   let dryRun: Decision['dryRun'];
 
-  const viaWaypoint = takesWaypoint(p, destination, connection.transport, request.bypassWaypoint);
+  const viaWaypoint = takesWaypoint(p, client, destination, connection.transport, request.bypassWaypoint);
   if (viaWaypoint) {
     const declared = port === 'other' ? undefined : destination.ports.find((d) => d.number === port);
     const method = request.method ?? (String(declared?.protocol).toUpperCase() === 'GRPC' ? 'POST' : undefined);

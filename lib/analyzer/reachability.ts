@@ -36,7 +36,7 @@ export interface ReachabilityGraph {
   readonly selection?: ReachabilitySelection;
   /**
    * Ambient namespaces among the destinations, with the workloads whose Service uses a waypoint:
-   * access to those is decided at the waypoint, and their ztunnel admits only the waypoint.
+   * access to those from ambient clients and gateways is decided at the waypoint, and their ztunnel admits the waypoint and the layer-4 edges only.
    */
   readonly ambient?: readonly { readonly namespace: string; readonly behindWaypoint: readonly { readonly workload: string; readonly waypoint: string }[] }[];
 }

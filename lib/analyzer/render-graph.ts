@@ -174,5 +174,5 @@ function ambientLegend(graph: ReachabilityGraph): string {
   const parts = graph.ambient.map((a) => a.behindWaypoint.length === 0
     ? `${a.namespace} (ztunnel)`
     : `${a.namespace} (ztunnel; behind a waypoint: ${a.behindWaypoint.map((b) => `${b.workload} via ${b.waypoint}`).join(', ')})`);
-  return ` Ambient namespaces: ${parts.join('; ')}. Access behind a waypoint is decided there, and its ztunnel admits only the waypoint; zero-trust explain shows each hop.`;
+  return ` Ambient namespaces: ${parts.join('; ')}. Requests from ambient workloads and gateways to a workload behind a waypoint are decided there, and its ztunnel admits the waypoint and the layer-4 edges only (sidecars never use a waypoint); zero-trust explain shows each hop.`;
 }

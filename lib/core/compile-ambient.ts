@@ -13,9 +13,13 @@
 //   gateways only with istio.io/ingress-use-waypoint: "true"). Behind the waypoint, the
 //   destination's ztunnel sees the waypoint's identity, not the client's.
 //
+// - Sidecars never send to a waypoint (Istio 1.30: only ambient clients, and ingress gateways with
+//   istio.io/ingress-use-waypoint, do): a sidecar client reaches the destination's ztunnel directly.
+//
 // So: a workload with an edge that limits methods or paths is "L7-protected": every edge toward it
-// is enforced at the waypoint (bound to its Service), and its ztunnel admits only the waypoint's
-// identity, so that a request sent straight to the pod (bypassing the waypoint) is refused. Every
+// is enforced at the waypoint (bound to its Service), and its ztunnel admits the waypoint's
+// identity plus the layer-4 edges only, so that a request sent straight to the pod (bypassing the
+// waypoint) gets no more than a layer-4 edge grants it. Every
 // other workload keeps the sidecar-mode ALLOW policy, which ztunnel enforces as it is (it has only
 // layer-4 fields). Plaintext ports stay at ztunnel: clients without a mesh identity never use a waypoint.
 import {
@@ -78,13 +82,17 @@ export function compileAmbientNamespace(
       docs.push(...compileWorkload(mesh, ns, workload, edges));
       continue;
     }
-    // ztunnel: only the waypoint (plus the declared plaintext ports, which never see a waypoint).
+    // ztunnel: the waypoint, the declared plaintext ports (plaintext clients never see a waypoint),
+    // and the edges without methods or paths: sidecars never send to a waypoint (only ambient
+    // clients and gateways do), so a sidecar client of a layer-4 edge arrives here with its own
+    // identity, and admitting it directly grants nothing beyond its edge. A client whose edges
+    // limit methods or paths is admitted only through the waypoint.
     const viaWaypoint: EdgeModel = {
       from: { kind: 'serviceAccount', namespace: ns.name, serviceAccount: waypoint as string },
       to: { namespace: ns.name, workload: workload.name },
       origin: `${ns.origin}/waypoint`,
     };
-    docs.push(...compileWorkload(mesh, ns, workload, [viaWaypoint]));
+    docs.push(...compileWorkload(mesh, ns, workload, [viaWaypoint, ...edges.filter((e) => !hasL7Limits(e))]));
     docs.push(waypointPolicy(mesh, ns, workload, edges));
     required[`Service/${ns.name}/${workload.name}`] = { [INGRESS_USE_WAYPOINT_LABEL]: 'true', [USE_WAYPOINT_LABEL]: waypoint as string };
   }

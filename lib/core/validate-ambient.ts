@@ -29,10 +29,23 @@ export function validateAmbient(mesh: MeshModel, report: Report): void {
   }
   if (ambient.size === 0) return;
 
+  const sidecarNamespaces = mesh.namespaces.filter((n) => !ambient.has(n.name)).map((n) => n.name);
   for (const edge of mesh.edges) {
     const ns = ambient.get(edge.to.namespace);
     if (!ns) continue;
     const target = `${edge.to.namespace}/${edge.to.workload}`;
+    if (hasL7Limits(edge) && waypointOf(ns) !== false) {
+      // Sidecars never send to a waypoint: their requests meet ztunnel, which cannot see methods or
+      // paths: the edge would look open and never work.
+      const from = edge.from;
+      const sidecarSource = from.kind === 'anyAuthenticated'
+        ? (sidecarNamespaces.length > 0 ? `any authenticated workload, including those of sidecar namespace${sidecarNamespaces.length > 1 ? 's' : ''} ${sidecarNamespaces.join(', ')},` : undefined)
+        : sidecarNamespaces.includes(from.namespace) ? `${describeSource(from)} runs in sidecar namespace ${from.namespace} and` : undefined;
+      if (sidecarSource) {
+        report(edge.origin, `edge ${describeSource(from)} -> ${target} limits methods or paths, but ${sidecarSource} never sends to a waypoint (only ambient workloads and ingress gateways do): ` +
+          `its requests reach ztunnel, which cannot see methods or paths, and would be refused. Make ${from.kind === 'anyAuthenticated' ? 'the source' : `namespace ${from.namespace}`} ambient, or drop methods and paths (a layer-4 edge works across the boundary)`);
+      }
+    }
     if (edge.dryRun) report(edge.origin, `audited edge ${describeSource(edge.from)} -> ${target} in ambient namespace ${ns.name}: audit mode relies on dry-run policies, which ztunnel ignores by default. Stage the edge in sidecar mode, or enforce it`);
     if (hasL7Limits(edge) && waypointOf(ns) === false) {
       report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} limits methods or paths, but ambient namespace ${ns.name} has no waypoint (Waypoint.NONE): ` +

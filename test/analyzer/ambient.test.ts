@@ -12,7 +12,7 @@ import { inventoryFromModel } from '../../lib/analyzer/inventory';
 import { analysis, shopModel, STRICT_MESH } from './helpers';
 
 const dist = { config: loadIstioDir('dist'), inventory: inventoryFromModel(shopModel()) };
-const charge = { from: 'production/payment-service', to: 'payments/ledger', port: 8080, method: 'POST', path: '/v1/charges' };
+const charge = { from: 'payments/checkout', to: 'payments/ledger', port: 8080, method: 'POST', path: '/v1/charges' };
 
 describe('ambient: the reference app\'s payments namespace', () => {
   it('decides an L7 edge at the waypoint, which sees the client, and ztunnel admits the waypoint', () => {
@@ -20,7 +20,7 @@ describe('ambient: the reference app\'s payments namespace', () => {
     expect(d.verdict).toBe('ALLOWED');
     expect(d.decidedAt).toBe('waypoint payments/waypoint');
     expect(d.hops!.map((h) => `${h.proxy} | ${h.identity} | ${h.verdict}`)).toEqual([
-      'waypoint payments/waypoint | spiffe://cluster.local/ns/production/sa/payment-service | ALLOWED',
+      'waypoint payments/waypoint | spiffe://cluster.local/ns/payments/sa/checkout | ALLOWED',
       'ztunnel | spiffe://cluster.local/ns/payments/sa/waypoint | ALLOWED',
     ]);
     expect(d.decidedBy).toEqual([expect.objectContaining({ name: 'ledger-waypoint-allow', rule: 0 })]);
@@ -31,17 +31,25 @@ describe('ambient: the reference app\'s payments namespace', () => {
     expect(d.verdict).toBe('DENIED');
     expect(d.decidedAt).toBe('waypoint payments/waypoint');
     expect(d.hops).toHaveLength(1);
-    const other = decide(dist, { ...charge, from: 'production/frontend' });
+    const other = decide(dist, { ...charge, from: 'payments/vault' });
     expect(other.verdict).toBe('DENIED');
-    expect(other.summary).toContain('which sees spiffe://cluster.local/ns/production/sa/frontend');
+    expect(other.summary).toContain('which sees spiffe://cluster.local/ns/payments/sa/vault');
   });
 
-  it('refuses a request that bypasses the waypoint: ztunnel admits only the waypoint\'s identity', () => {
+  it('refuses a request that bypasses the waypoint: ztunnel admits the waypoint and layer-4 edges only', () => {
     const d = decide(dist, { ...charge, bypassWaypoint: true });
     expect(d.verdict).toBe('DENIED');
     expect(d.decidedAt).toBe('ztunnel');
-    expect(d.hops!.map((h) => h.identity)).toEqual(['spiffe://cluster.local/ns/production/sa/payment-service']);
+    expect(d.hops!.map((h) => h.identity)).toEqual(['spiffe://cluster.local/ns/payments/sa/checkout']);
     expect(d.decidedBy.map((r) => r.name)).toEqual(['allow-nothing', 'ledger-allow']);
+  });
+
+  it('sends a sidecar client straight to ztunnel: a sidecar never uses a waypoint', () => {
+    const d = decide(dist, { from: 'production/payment-service', to: 'payments/ledger', port: 8080, method: 'DELETE', path: '/anything' });
+    expect(d.verdict).toBe('ALLOWED');
+    expect(d.hops!.map((h) => `${h.proxy} | ${h.identity}`)).toEqual(['ztunnel | spiffe://cluster.local/ns/production/sa/payment-service']);
+    expect(decide(dist, { from: 'production/payment-service', to: 'payments/ledger', port: 9000 }).verdict).toBe('DENIED');
+    expect(decide(dist, { from: 'production/frontend', to: 'payments/ledger', port: 8080 }).verdict).toBe('DENIED');
   });
 
   it('decides layer-4 edges at ztunnel alone, with the client\'s identity', () => {
@@ -50,13 +58,14 @@ describe('ambient: the reference app\'s payments namespace', () => {
     expect(d.decidedAt).toBe('ztunnel');
     expect(d.hops!.map((h) => h.identity)).toEqual(['spiffe://cluster.local/ns/payments/sa/ledger']);
     expect(decide(dist, { from: 'payments/ledger', to: 'payments/vault', port: 8080 }).verdict).toBe('DENIED');
-    expect(decide(dist, { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout', port: 8080 }).verdict).toBe('ALLOWED');
+    const gateway = decide(dist, { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout', port: 8080, method: 'POST', path: '/checkout' });
+    expect([gateway.verdict, gateway.decidedAt]).toEqual(['ALLOWED', 'waypoint payments/waypoint']);
     expect(decide(dist, { from: 'plaintext', to: 'payments/vault', port: 8200 }).summary).toMatch(/^connection refused: payments\/vault port 8200 is STRICT/);
   });
 
   it('explain prints the path, the identity each hop sees and the hop that decided', () => {
     const text = renderExplain(decide(dist, charge), charge);
-    expect(text).toContain('path: production/payment-service -> waypoint payments/waypoint -> ztunnel -> payments/ledger');
+    expect(text).toContain('path: payments/checkout -> waypoint payments/waypoint -> ztunnel -> payments/ledger');
     expect(text).toContain('decided at: waypoint payments/waypoint');
     expect(text).toContain('at ztunnel (sees spiffe://cluster.local/ns/payments/sa/waypoint): ALLOWED');
     expect(text).toContain('payments/ledger-waypoint-allow: ignored (has targetRefs: for a waypoint, ztunnel ignores it)');
@@ -72,7 +81,7 @@ describe('ambient: the reference app\'s payments namespace', () => {
   });
 
   it('is UNDECIDED when a declared inventory does not say whether the namespace is ambient', () => {
-    const inventory = parseInventory('workloads:\n  - { namespace: payments, name: ledger }\n  - { namespace: production, name: payment-service }\n');
+    const inventory = parseInventory('workloads:\n  - { namespace: payments, name: ledger }\n  - { namespace: payments, name: checkout }\n');
     const d = decide({ config: dist.config, inventory }, charge);
     expect(d.verdict).toBe('UNDECIDED');
     expect(d.summary).toContain('was compiled for ambient (zero-trust.dev/dataplane), but the inventory does not say whether it carries istio.io/dataplane-mode=ambient');
@@ -179,12 +188,15 @@ describe('ambient: graph, diff and readiness', () => {
   it('graph: the same edges as declared, and a legend naming what sits behind a waypoint', () => {
     const graph = reachability(dist, { to: ['payments'] });
     expect(graph.edges.map((e) => `${e.from} -> ${e.to}`)).toEqual([
+      'payments/checkout -> payments/ledger',
       'payments/ledger -> payments/vault',
       'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway -> payments/checkout',
       'production/payment-service -> payments/ledger',
     ]);
-    expect(graph.ambient).toEqual([{ namespace: 'payments', behindWaypoint: [{ workload: 'payments/ledger', waypoint: 'payments/waypoint' }] }]);
-    expect(renderGraph(graph, 'text')).toContain('Ambient namespaces: payments (ztunnel; behind a waypoint: payments/ledger via payments/waypoint).');
+    expect(graph.ambient).toEqual([{ namespace: 'payments', behindWaypoint: [
+      { workload: 'payments/checkout', waypoint: 'payments/waypoint' }, { workload: 'payments/ledger', waypoint: 'payments/waypoint' },
+    ] }]);
+    expect(renderGraph(graph, 'text')).toContain('Ambient namespaces: payments (ztunnel; behind a waypoint: payments/checkout via payments/waypoint, payments/ledger via payments/waypoint).');
     // The waypoint is a proxy on the path, not a caller.
     expect(graph.callers.some((c) => c.includes('sa/waypoint'))).toBe(false);
   });
@@ -198,8 +210,8 @@ describe('ambient: graph, diff and readiness', () => {
     const inventory = mergeInventories(inferInventory(before), inferInventory(after));
     const diff = semanticDiff({ config: before, inventory }, { config: after, inventory });
     expect(diff.dataplanes).toEqual([{ namespace: 'payments', before: 'SIDECAR', after: 'AMBIENT' }]);
-    // Read as sidecars, ledger admits only the waypoint's identity: the L7 edge only works in ambient.
-    expect(diff.edges.filter((e) => e.kind === 'added').map((e) => `${e.from} -> ${e.to}`)).toEqual(['production/payment-service -> payments/ledger']);
+    // Read as sidecars, ledger admits the waypoint's identity and payment-service's layer-4 edge: checkout's L7 edge only works in ambient.
+    expect(diff.edges.filter((e) => e.kind === 'added').map((e) => `${e.from} -> ${e.to}`)).toEqual(['payments/checkout -> payments/ledger']);
     const text = renderDiff(diff, 'text');
     expect(text.split('\n')[0]).toContain('1 data plane changed');
     expect(text).toContain('Data plane\n  ~ namespace payments: sidecars -> ambient (ztunnel and waypoint)');

@@ -72,9 +72,9 @@ describe('inventories', () => {
       'production/cart:cart', 'production/frontend:frontend', 'production/orders:orders',
       'production/payment-service:payment-service', 'production/product-catalog:product-catalog',
     ]);
-    // The ambient namespace, and the waypoint in front of the one workload with a layer-7 edge.
+    // The ambient namespace, and the waypoint in front of the workloads with a layer-7 edge.
     expect(inventory.workloads.map((w) => `${w.name}:${w.dataplane}:${w.waypoint ?? '-'}`).slice(0, 4))
-      .toEqual(['checkout:AMBIENT:-', 'ledger:AMBIENT:waypoint', 'vault:AMBIENT:-', 'cart:SIDECAR:-']);
+      .toEqual(['checkout:AMBIENT:waypoint', 'ledger:AMBIENT:waypoint', 'vault:AMBIENT:-', 'cart:SIDECAR:-']);
     expect(inventory.workloads[3].labels).toEqual({ app: 'cart' });
   });
 

@@ -82,7 +82,8 @@ describe('the reference app (dist/)', () => {
     expect(text).toContain('flowchart LR\n  subgraph ns_istio_ingress["istio-ingress"]');
     expect(text).toContain('  subgraph ns_legacy["legacy"]');
     expect(text).toContain('  subgraph ns_payments["payments"]');
-    expect(text).toContain('n_production_payment_service -->|"GET, POST /v1/charges, /v1/charges/*"| n_payments_ledger');
+    expect(text).toContain('n_payments_checkout -->|"GET, POST /v1/charges, /v1/charges/*"| n_payments_ledger');
+    expect(text).toContain('n_production_payment_service -->|"port 8080"| n_payments_ledger');
     expect(text).toContain('n_payments_ledger -->|"port 8200"| n_payments_vault');
     expect(text).toContain('n_production_frontend -->|"GET /api/v1/products, /api/v1/products/*"| n_production_product_catalog');
     expect(text).toContain('n_plaintext -->|"port 9090, plaintext"| n_production_payment_service');

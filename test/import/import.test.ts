@@ -67,7 +67,8 @@ describe('zero-trust import', () => {
     expect(result.notImported).toEqual([]);
     // The ambient namespace: its L7 edge is read from the waypoint policy, not from ztunnel's "only the waypoint" rule.
     expect(result.code).toContain("const payments = new ZeroTrustNamespace(app, 'payments', { mesh, mtls: MtlsMode.STRICT, dataplane: Dataplane.AMBIENT });");
-    expect(result.code).toContain("  ledger.allowFrom(paymentService, { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] });");
+    expect(result.code).toContain("  ledger.allowFrom(checkout, { methods: ['GET', 'POST'], paths: ['/v1/charges', '/v1/charges/*'] });");
+    expect(result.code).toContain('  ledger.allowFrom(paymentService, { ports: [8080] });');
     expect(result.code).not.toContain("Peer.serviceAccount('payments', 'waypoint')");
     expect(result.code).toContain("new ExternalMtlsService(production, 'external-api', { host: 'api.external-service.com', port: 443, appPort: 80, clients: [paymentService]");
   }, TIMEOUT);

@@ -76,6 +76,7 @@ describe('learnFromTraffic against the shop', () => {
     ]);
     expect(report.unobserved).toEqual([
       // The ambient payments namespace of the shop: no fixture flow goes there.
+      { from: 'payments/checkout', to: 'payments/ledger' },
       { from: 'payments/ledger', to: 'payments/vault' },
       { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout' },
       { from: 'production/payment-service', to: 'payments/ledger' },
@@ -114,6 +115,7 @@ describe('learnFromTraffic against the shop', () => {
     const report = learnFromTraffic(analysisFromModel(mesh.toModel()), flows().filter((f) => f.destination !== 'production/cart'));
     expect(report.unobserved).toEqual([
       // The ambient payments namespace of the shop: no fixture flow goes there.
+      { from: 'payments/checkout', to: 'payments/ledger' },
       { from: 'payments/ledger', to: 'payments/vault' },
       { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout' },
       { from: 'production/frontend', to: 'production/cart' },
@@ -128,7 +130,7 @@ describe('zero-trust learn', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(r.stdout.split('\n')[0]).toMatch(/: 11 observed flows; 6 would be denied, 2 depend on the request, 3 destination ports with plaintext clients, 3 declared edges never observed$/);
+    expect(r.stdout.split('\n')[0]).toMatch(/: 11 observed flows; 6 would be denied, 2 depend on the request, 3 destination ports with plaintext clients, 4 declared edges never observed$/);
     expect(r.stdout).toContain('  production/frontend -> production/orders port 8080  HTTP  310 requests (403: 310)\n      denied: no rule of the ALLOW policies that select production/orders matches');
     expect(r.stdout).toContain('  orders.allowFrom(frontend, { ports: [8080] }); // production/frontend -> production/orders, 310 observed');
     const json = await zt(['learn', '--prometheus', REQUESTS, '--app', 'apps/shop.ts', '--format', 'json', '-q']);
