@@ -134,7 +134,9 @@ export class Workload extends Construct implements IWorkload {
   private readonly inbound: { readonly edge: IAllowEdge; readonly declaration: EdgeDeclaration }[] = [];
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
-    props = checkInput(pathOf('Workload', scope, id), { argument: 'options', optional: true }, Options.workloadOptions, props);
+    const where = pathOf('Workload', scope, id); // checks the scope and the id first
+    // `{}` (no option given) passes the schema unchanged: no schema run for it.
+    if (!isBareObject(props)) props = checkInput(where, { argument: 'options', optional: true }, Options.workloadOptions, props);
     super(scope, id);
     brandDeclaredWorkload(this);
     useDictionaryChildren(this); // its children are AllowEdges with user-chosen ids
@@ -285,9 +287,18 @@ function edgeId(peer: IPeer, options: EdgeOptions): string {
   const limits = [options.methods, options.paths, options.ports];
   const audit = options.enforcement === Enforcement.DRY_RUN ? '-audit' : '';
   if (limits.every((l) => l === undefined)) return `from-${peer.peerName}${audit}`;
-  const digest = createHash('sha256').update(JSON.stringify(limits)).digest('hex').slice(0, 8);
+  const json = JSON.stringify(limits);
+  let digest = digests.get(json);
+  if (digest === undefined) {
+    digest = createHash('sha256').update(json).digest('hex').slice(0, 8);
+    if (digests.size >= 10_000) digests.clear();
+    digests.set(json, digest);
+  }
   return `from-${peer.peerName}-${digest}${audit}`;
 }
+
+/** Digests of edge limits: many edges share their limits (`['GET']`), and a sha256 costs more than a lookup. */
+const digests = new Map<string, string>();
 
 /**
  * `{}`: a plain object with no own property, which Options.edgeOptions (every field optional)
