@@ -173,11 +173,13 @@ export function takesWaypoint(p: Prepared, client: ResolvedClient, destination: 
  */
 export function isSidecarClient(p: Prepared, client: ResolvedClient): boolean {
   if (client.kind === 'plaintext') return false;
-  if (client.kind === 'workload') return ambientState(p, client.workload) !== 'AMBIENT';
-  const ns = client.namespace;
-  if (ns === undefined) return false;
   const inventory = p.analysis.inventory;
-  if (inventory.dataplaneFromConfiguration) return p.configuredNamespaces.has(ns) && !declarations(p).has(ns);
+  // An inferred inventory knows a namespace from the configuration alone: one our compiler wrote
+  // policies for is ambient or sidecar as annotated; any other (an ingress gateway's) is not placed.
+  const ns = client.kind === 'workload' ? client.workload.namespace : client.namespace;
+  if (inventory.dataplaneFromConfiguration) return ns !== undefined && p.configuredNamespaces.has(ns) && !declarations(p).has(ns);
+  if (client.kind === 'workload') return ambientState(p, client.workload) !== 'AMBIENT';
+  if (ns === undefined) return false;
   const known = inventory.dataplanes?.[ns] ?? (p.workloadsByNamespace.get(ns) ?? []).find((w) => w.dataplane !== undefined)?.dataplane;
   return known === 'SIDECAR';
 }

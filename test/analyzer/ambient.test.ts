@@ -78,6 +78,15 @@ describe('ambient: the reference app\'s payments namespace', () => {
     expect(inferred.inventory.notes).toContain('assumed namespace payments and its Services carry the labels PeerAuthentication payments/default asks for (zero-trust.dev/required-labels)');
     expect(inferred.inventory.workloads.map((w) => `${w.namespace}/${w.name}`)).not.toContain('payments/waypoint');
     expect(decide(inferred, charge).decidedAt).toBe('waypoint payments/waypoint');
+    // The ingress gateway, inferred from its principal in a namespace no policy of ours covers, is
+    // not taken for a sidecar: it reaches checkout through the waypoint; payment-service, in
+    // production, is a sidecar and reaches ledger's ztunnel on its layer-4 edge.
+    expect(reachability(inferred, { to: ['payments'] }).edges.map((e) => `${e.from} -> ${e.to}`)).toEqual([
+      'istio-ingress/istio-ingressgateway -> payments/checkout',
+      'payments/checkout -> payments/ledger',
+      'payments/ledger -> payments/vault',
+      'production/payment-service -> payments/ledger',
+    ]);
   });
 
   it('is UNDECIDED when a declared inventory does not say whether the namespace is ambient', () => {
