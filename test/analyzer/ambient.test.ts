@@ -219,8 +219,10 @@ describe('ambient: graph, diff and readiness', () => {
     const inventory = mergeInventories(inferInventory(before), inferInventory(after));
     const diff = semanticDiff({ config: before, inventory }, { config: after, inventory });
     expect(diff.dataplanes).toEqual([{ namespace: 'payments', before: 'SIDECAR', after: 'AMBIENT' }]);
-    // Read as sidecars, ledger admits the waypoint's identity and payment-service's layer-4 edge: checkout's L7 edge only works in ambient.
-    expect(diff.edges.filter((e) => e.kind === 'added').map((e) => `${e.from} -> ${e.to}`)).toEqual(['payments/checkout -> payments/ledger']);
+    // Read as sidecars, ledger and checkout admit the waypoint's identity and the layer-4 edges: the L7 edges only work in ambient.
+    expect(diff.edges.filter((e) => e.kind === 'added').map((e) => `${e.from} -> ${e.to}`)).toEqual([
+      'istio-ingress/istio-ingressgateway -> payments/checkout', 'payments/checkout -> payments/ledger',
+    ]);
     const text = renderDiff(diff, 'text');
     expect(text.split('\n')[0]).toContain('1 data plane changed');
     expect(text).toContain('Data plane\n  ~ namespace payments: sidecars -> ambient (ztunnel and waypoint)');
