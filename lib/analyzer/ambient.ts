@@ -254,8 +254,12 @@ export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destina
   const summary = verdict === 'ALLOWED' && hops.length > 1
     ? `${deciding.summary} (at ${where}); ztunnel admits the waypoint`
     : `${deciding.summary} (at ${where})`;
+  const notes = viaWaypoint && client.kind === 'identity'
+    ? [`${client.label} is taken to be an ambient workload or an ingress gateway, which use the waypoint; a sidecar client would not (declare its namespace's data plane in the inventory)`]
+    : [];
   return {
     ...base, chain, connection, verdict, summary,
+    ...(notes.length > 0 ? { notes } : {}),
     decidedBy: deciding.decidedBy,
     trace: hops.flatMap((h) => h.trace as PolicyTrace[]),
     undecided: hops.flatMap((h) => h.undecided),

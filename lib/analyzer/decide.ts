@@ -95,6 +95,8 @@ export interface Decision {
   readonly hops?: readonly Hop[];
   /** Ambient destinations: the proxy whose verdict decided ("waypoint payments/waypoint", "ztunnel"). */
   readonly decidedAt?: string;
+  /** Assumptions the decision rests on (an identity taken to use the waypoint, say). */
+  readonly notes?: readonly string[];
 }
 
 /** One enforcement point on an ambient path. */

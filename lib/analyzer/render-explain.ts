@@ -35,6 +35,7 @@ export function renderExplain(decision: Decision, request: AnalyzerRequest): str
     if (proxies.length === 1 && proxies[0].startsWith('waypoint')) proxies.push('ztunnel (not reached)');
     out.push('', `path: ${decision.from} -> ${proxies.join(' -> ')} -> ${decision.to}`);
     out.push(`decided at: ${decision.decidedAt}`);
+    for (const n of decision.notes ?? []) out.push(`assuming: ${n}`);
     for (const hop of decision.hops) {
       out.push('', `at ${hop.proxy} (sees ${hop.identity}): ${hop.verdict}: ${hop.summary}`);
       for (const r of hop.decidedBy) out.push(`  decided by ${r.kind === 'AuthorizationPolicy' ? `${r.action} ` : `${r.kind} `}${formatRef(r)}${r.dryRun ? ' (dry-run)' : ''}`);

@@ -60,6 +60,8 @@ describe('ambient: the reference app\'s payments namespace', () => {
     expect(decide(dist, { from: 'payments/ledger', to: 'payments/vault', port: 8080 }).verdict).toBe('DENIED');
     const gateway = decide(dist, { from: 'principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway', to: 'payments/checkout', port: 8080, method: 'POST', path: '/checkout' });
     expect([gateway.verdict, gateway.decidedAt]).toEqual(['ALLOWED', 'waypoint payments/waypoint']);
+    expect(gateway.notes).toEqual([expect.stringMatching(/is taken to be an ambient workload or an ingress gateway, which use the waypoint; a sidecar client would not/)]);
+    expect(renderExplain(gateway, { from: 'x', to: 'payments/checkout' })).toContain('assuming: principal:cluster.local/ns/istio-ingress/sa/istio-ingressgateway is taken to be');
     expect(decide(dist, { from: 'plaintext', to: 'payments/vault', port: 8200 }).summary).toMatch(/^connection refused: payments\/vault port 8200 is STRICT/);
   });
 
