@@ -59,10 +59,16 @@ function build(size: MeshSize, dir: string, version: 'old' | 'new'): Version {
   const app = new App({ outdir: dir });
   const { mesh } = generateMesh(app, size, SEED);
   const namespaces = app.node.children.filter((c): c is ZeroTrustNamespace => c instanceof ZeroTrustNamespace);
+  // A pair of workloads of one namespace with no edge between them yet: a second edge from the same
+  // source would be refused as a dead rule when either has no limits.
   const pick = (i: number): { ns: ZeroTrustNamespace; dest: Workload; src: Workload } => {
-    const ns = namespaces[(i * 7919 + 13) % namespaces.length];
-    const ws = ns.workloads;
-    return { ns, dest: ws[i % ws.length], src: ws[(i + 1) % ws.length] };
+    for (let j = i; ; j += 3 * CHANGES + 2) {
+      const ns = namespaces[(j * 7919 + 13) % namespaces.length];
+      const ws = ns.workloads;
+      const dest = ws[j % ws.length];
+      const src = ws[(j + 1) % ws.length];
+      if (dest !== src && !dest.inboundEdges.some((e) => e.from === src)) return { ns, dest, src };
+    }
   };
   for (let i = 0; i < CHANGES; i++) {
     const edge = pick(version === 'old' ? i : 2 * CHANGES + i);
@@ -97,13 +103,15 @@ function requests(model: MeshModel): AnalyzerRequest[] {
     && into.get(to(e))!.every((x) => x.from.kind === 'workload' && (x === e || caller(x) !== caller(e)));
   const plain = model.edges.find((e) => alone(e) && !e.methods && !e.paths && !e.ports)!;
   const limited = model.edges.find((e) => alone(e) && e.methods && e.paths && !e.ports)!;
-  const scraped = model.namespaces.flatMap((ns) => ns.workloads.filter((w) => w.plaintextPorts.length > 0))[0];
+  // A metrics port: a plaintext port, or a plaintext exception (what the generator declares).
+  const plaintextPort = (w: MeshModel['namespaces'][number]['workloads'][number]) => w.plaintextPorts[0] ?? w.plaintextExceptions?.[0]?.port;
+  const scraped = model.namespaces.flatMap((ns) => ns.workloads.filter((w) => plaintextPort(w) !== undefined))[0];
   const denying = model.namespaces.find((ns) => !ns.dryRun && ns.workloads.length > 0 && ns.denyFromNamespaces.some((d) => model.namespaces.some((n) => n.name === d)))!;
   return [
     { from: caller(plain), to: to(plain), port: 8080, method: 'GET', path: '/' },
     { from: caller(limited), to: to(limited), method: limited.methods![0], path: limited.paths![0].replace(/\*$/, 'x') },
     { from: caller(limited), to: to(limited), method: 'DELETE', path: limited.paths![0].replace(/\*$/, 'x') },
-    { from: 'plaintext', to: `${scraped.namespace}/${scraped.name}`, port: scraped.plaintextPorts[0] },
+    { from: 'plaintext', to: `${scraped.namespace}/${scraped.name}`, port: plaintextPort(scraped)!, method: 'GET', path: '/metrics' },
     { from: `${denying.denyFromNamespaces.find((d) => model.namespaces.some((n) => n.name === d))}/*`, to: `${denying.name}/${denying.workloads[0].name}`, port: 8080 },
     { from: '*/*', to: to(plain) },
   ];
