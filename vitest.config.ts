@@ -8,5 +8,10 @@ export default defineConfig({
     include: ['test/**/*.test.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
+    // The test files share each worker's module cache instead of loading cdk8s, constructs, zod
+    // and the library again per file: a third of the suite's time went to those imports. Nothing
+    // in the library keeps state across calls, and the tests that change the process (the working
+    // directory, in test/support/cli.ts) restore it.
+    isolate: false,
   },
 });
