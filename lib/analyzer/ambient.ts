@@ -17,7 +17,7 @@ import type { Prepared } from './analysis';
 import { actionOf, evaluateRule, list, RbacContext, RuleResult, targetRefsOf } from './authorization';
 import { compare, IstioObject, isDryRun, objectId } from './config';
 import {
-  ACTION_ORDER, applicablePolicies, authorize, chainOf, connect, Decision, finish, Hop, PolicyTrace, ref, Verdict,
+  ACTION_ORDER, applicablePolicies, authorize, chainOf, connect, Decision, finish, Hop, PolicyTrace, ref, requestAttributes, Verdict,
 } from './decide';
 import { ambientDeclarations, WorkloadInfo } from './inventory';
 import type { AnalyzerRequest, ResolvedClient } from './request';
@@ -220,11 +220,7 @@ export function decideAmbientOnPort(p: Prepared, client: ResolvedClient, destina
       ...common,
       ...(clientId ? { spiffeId: clientId } : {}),
       chain,
-      ...(chain === 'HTTP' && method !== undefined ? { method } : {}),
-      ...(chain === 'HTTP' && request.path !== undefined ? { path: request.path } : {}),
-      ...(chain === 'HTTP' && request.host !== undefined ? { host: request.host } : {}),
-      ...(request.headers !== undefined ? { headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])) } : {}),
-      ...(request.requestPrincipal !== undefined ? { requestPrincipal: request.requestPrincipal } : {}),
+      ...requestAttributes(request, chain, method),
     };
     const policies = waypointPolicies(p, destination);
     const proxy = `waypoint ${destination.namespace}/${waypointOf(p, destination)}`;

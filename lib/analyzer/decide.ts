@@ -208,11 +208,7 @@ function decideOnPort(p: Prepared, client: ResolvedClient, destination: Workload
     ...(request.remoteIp !== undefined ? { remoteIp: request.remoteIp } : {}),
     port,
     chain,
-    ...(chain === 'HTTP' && method !== undefined ? { method } : {}),
-    ...(chain === 'HTTP' && request.path !== undefined ? { path: request.path } : {}),
-    ...(chain === 'HTTP' && request.host !== undefined ? { host: request.host } : {}),
-    ...(request.headers !== undefined ? { headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])) } : {}),
-    ...(request.requestPrincipal !== undefined ? { requestPrincipal: request.requestPrincipal } : {}),
+    ...requestAttributes(request, chain, method),
     trustDomains: p.trustDomains,
     policyNamespace: destination.namespace,
   };
@@ -416,5 +412,19 @@ export function ref(obj: IstioObject): PolicyRef {
     ...(isAuditStandIn(obj) ? { audit: true } : {}),
     ...(owners && owners.length > 0 ? { declaredBy: [...new Set(owners)].join(', ') } : {}),
     file: obj.source.file,
+  };
+}
+
+/**
+ * The request-level attributes a proxy that parses HTTP sees (a sidecar on an HTTP port, a
+ * waypoint): method, path and host only on the HTTP chain, header names lower-cased as Envoy does.
+ */
+export function requestAttributes(request: AnalyzerRequest, chain: RbacContext['chain'], method: string | undefined): Partial<RbacContext> {
+  return {
+    ...(chain === 'HTTP' && method !== undefined ? { method } : {}),
+    ...(chain === 'HTTP' && request.path !== undefined ? { path: request.path } : {}),
+    ...(chain === 'HTTP' && request.host !== undefined ? { host: request.host } : {}),
+    ...(request.headers !== undefined ? { headers: Object.fromEntries(Object.entries(request.headers).map(([k, v]) => [k.toLowerCase(), v])) } : {}),
+    ...(request.requestPrincipal !== undefined ? { requestPrincipal: request.requestPrincipal } : {}),
   };
 }
