@@ -49,7 +49,10 @@ export interface MeshDefaultChange {
   readonly after: MtlsMode;
   readonly beforeSource?: string;
   readonly afterSource?: string;
-  /** Workloads (with a sidecar) whose mode comes from the mesh default on either side. */
+  /**
+   * Workloads (with a sidecar) whose mode comes from the mesh default on either side. Each workload
+   * counts once; identities an inferred inventory only saw as callers (`callerOnly`) are not counted.
+   */
   readonly reached: number;
   /** Workloads that do not follow it on either side: their namespace's or their own PeerAuthentication sets their mode. */
   readonly overridden: number;
@@ -166,7 +169,8 @@ function meshDefaultChange(before: Analysis, after: Analysis): MeshDefaultChange
   const seen = new Set<string>();
   for (const analysis of [before, after]) {
     for (const w of analysis.inventory.workloads) {
-      if (!w.sidecar) continue;
+      // Plaintext clients have no mode; caller-only identities may be a counted workload's service account.
+      if (!w.sidecar || w.callerOnly) continue;
       const id = `${w.namespace}/${w.name}`;
       if (seen.has(id)) continue;
       seen.add(id);

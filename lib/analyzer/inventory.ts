@@ -40,6 +40,16 @@ export interface WorkloadInfo {
    * istio.io/ingress-use-waypoint for ingress gateways).
    */
   readonly waypoint?: string;
+  /**
+   * Inferred inventories only: an identity seen only as a principal of a rule (`<td>/ns/<ns>/sa/<sa>`),
+   * never selected by a policy. It is a caller, not a workload known to exist: Istio YAML names the
+   * service account a client runs as, and a workload whose service account differs from its `app`
+   * label (`svc` running as `svc-sa`) is seen once by its selector and once by this principal, and
+   * the ingress gateway or another cluster's client a rule admits is no workload of this mesh.
+   * Such entries answer "who is this caller" but are not counted as workloads (the diff's
+   * mesh-default counts). Absent everywhere else.
+   */
+  readonly callerOnly?: boolean;
 }
 
 export interface Inventory {
@@ -240,6 +250,7 @@ export function inferInventory(config: IstioConfig, options: InferOptions = {}):
     const waypoint = declared?.waypoints.get(w.name);
     return {
       namespace: w.namespace, name: w.name, labels: w.labels, serviceAccount: w.serviceAccount, sidecar: true, ports: [], services: [w.name],
+      ...(w.fromSelector ? {} : { callerOnly: true }),
       ...(declared ? { dataplane: 'AMBIENT' as const, ...(waypoint ? { waypoint } : {}) } : {}),
     };
   });
@@ -331,10 +342,16 @@ export function workloadRef(w: { namespace: string; name: string }): string {
   return `${w.namespace}/${w.name}`;
 }
 
-/** Merges two inventories (for a diff, both sides must talk about the same workloads). */
+/**
+ * Merges two inventories (for a diff, both sides must talk about the same workloads). A workload of
+ * `a` wins, unless `a` only saw it as a caller and `b` selects it: then `b` knows its labels.
+ */
 export function mergeInventories(a: Inventory, b: Inventory): Inventory {
   const byKey = new Map(a.workloads.map((w) => [workloadRef(w), w]));
-  for (const w of b.workloads) if (!byKey.has(workloadRef(w))) byKey.set(workloadRef(w), w);
+  for (const w of b.workloads) {
+    const existing = byKey.get(workloadRef(w));
+    if (!existing || (existing.callerOnly && !w.callerOnly)) byKey.set(workloadRef(w), w);
+  }
   const dataplanes = a.dataplanes || b.dataplanes ? { dataplanes: { ...b.dataplanes, ...a.dataplanes } } : {};
   const fromConfiguration = a.dataplaneFromConfiguration || b.dataplaneFromConfiguration ? { dataplaneFromConfiguration: true } : {};
   return { ...a, workloads: sortWorkloads([...byKey.values()]), notes: [...new Set([...a.notes, ...b.notes])], ...dataplanes, ...fromConfiguration };
