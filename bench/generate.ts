@@ -203,6 +203,10 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     // An unlimited edge from a namespace or from any identity would make the edges of the sources
     // it contains dead rules (refused): such edges are always limited here.
     if (wide && !options.methods && !options.paths && !options.ports) options.ports = [8080];
+    // Limited, such an edge would still contain the limits of an edge from a source inside it (the
+    // same random limits): a method only wide edges use, one per kind, so that neither contains
+    // the other (HEAD from a namespace, OPTIONS from any identity).
+    if (wide) options.methods = [source === sharedPeers[2] ? 'OPTIONS' : 'HEAD'];
     // One edge per source and destination: a second edge from the same source with other limits
     // would be refused as a dead rule when either has no limits.
     const key = source.peerName;

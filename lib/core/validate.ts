@@ -2,6 +2,7 @@
 // that would silently widen or silently break access. It runs once per synth, before any file is
 // written, and reports every problem at once.
 import type { EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
+import { reportContainedEdges } from './dead-edges';
 import { validateAmbient } from './validate-ambient';
 import { acceptsPlaintext, dataplaneOf, describeSource, effectiveMode, isHttpProtocol, isPlaintextPort, plaintextPortsOf } from './semantics';
 import {
@@ -91,6 +92,11 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
 
   reportDeadEdges(byEnds, report);
   reportShadowedByWiderSources(mesh.edges, report);
+  reportContainedEdges(mesh.edges, (edge) => {
+    // An edge's own dry-run only shows in an enforced workload of an enforced namespace (compile.ts).
+    const target = findWorkload(edge.to.namespace, edge.to.workload);
+    return edge.dryRun === true && (target === undefined || (!target.ns.dryRun && !target.workload.dryRun));
+  }, report);
   reportPlaintextOnIdentityPorts(mesh, workloads, report);
 
   const externalKeys = new Map<string, ExternalServiceModel>();

@@ -163,7 +163,19 @@ function normalize(raw: {
   const covered = (e: EdgeSpec) => wide.some((w) => w !== e && w.to === e.to && w.from.kind !== e.from.kind &&
     (w.from.kind === 'anyAuthenticated' || (w.from.kind === 'namespace' && w.from.namespace === sourceNamespace(e))));
   const live = edges.filter((e) => (isUnlimited(e) || !unlimited.has(ends(e))) && !covered(e));
-  return { namespaces: namespaces.map((n) => ({ name: n.name, permissive: n.permissive, dryRun: n.dryRun, deny: n.deny })), workloads, edges: live };
+  // So is a limited edge whose methods, paths and ports another limited edge from the same or a
+  // containing source already admits (absent = any; a path "/p*" contains the exact paths and
+  // narrower prefixes under "/p"): keep the wider one, or the first of two with equal limits.
+  const isPrefix = (p: string) => p.endsWith('*') && !/[*{}]/.test(p.slice(0, -1));
+  const pathIn = (w: string, n: string) => w === n || (isPrefix(w) && (isPrefix(n) || !/[*{}]/.test(n)) && n.startsWith(w.slice(0, -1)));
+  const within = <T>(w: readonly T[] | undefined, n: readonly T[] | undefined, eq: (a: T, b: T) => boolean) => !w || (!!n && n.every((x) => w.some((y) => eq(y, x))));
+  const limitsIn = (w: EdgeSpec, n: EdgeSpec) => within(w.methods, n.methods, (a, b) => a === b) && within(w.ports, n.ports, (a, b) => a === b) && within(w.paths, n.paths, pathIn);
+  const sourceIn = (w: EdgeSpec, n: EdgeSpec) => ends(w) === ends(n) || (w.from.kind !== n.from.kind &&
+    (w.from.kind === 'anyAuthenticated' || (w.from.kind === 'namespace' && w.from.namespace === sourceNamespace(n))));
+  const dead = (e: EdgeSpec, i: number, all: EdgeSpec[]) => !isUnlimited(e) && all.some((w, j) => j !== i && !isUnlimited(w) && w.to === e.to &&
+    sourceIn(w, e) && limitsIn(w, e) && !(j > i && sourceIn(e, w) && limitsIn(e, w)));
+  const kept = live.filter((e, i, all) => !dead(e, i, all));
+  return { namespaces: namespaces.map((n) => ({ name: n.name, permissive: n.permissive, dryRun: n.dryRun, deny: n.deny })), workloads, edges: kept };
 }
 
 // ---------------------------------------------------------------------------------------------

@@ -1,0 +1,148 @@
+// Dead limited edges: an edge whose every request another limited edge of the same ALLOW policy
+// already admits. The unlimited cases (an edge without limits next to a limited one) are checked
+// in validate.ts (reportDeadEdges, reportShadowedByWiderSources); this module only compares
+// limited edges with limited edges, so that no pair is reported twice.
+import type { EdgeModel, SourceModel } from './model';
+import { describeSource } from './semantics';
+
+type Report = (path: string, message: string | undefined) => void;
+
+/**
+ * Istio ORs the rules of an ALLOW policy, and within one rule a request must match the source
+ * and every operation field, each field being OR'ed over its values (a field that is absent
+ * matches anything). So a rule whose source contains this edge's source, and whose methods, paths
+ * and ports each contain this edge's (absent = every value), admits every request this edge
+ * admits: this edge never decides anything.
+ *
+ * Fail closed means refusing only what is certainly dead: containment is decided on exact values
+ * only (a set of values contains another when it has every one of its values), plus one path form
+ * Istio defines by prefix ("/api/*" contains "/api/x" and "/api/v1/*"). Anything else (suffix
+ * globs, {*} templates against globs, a workload and a service account with the same principal)
+ * is never refused. Audited edges are left alone (`audited`: an edge in dry-run toward an enforced
+ * workload of an enforced namespace): the enforced stand-in policy of such an edge admits its whole
+ * source, so its limits are not what decides, either way. In an audited namespace or workload the
+ * edge's own dry-run changes nothing (compile.ts): all its rules are in one dry-run policy, where
+ * a contained rule is as dead as in an enforced one.
+ *
+ * Cost: edges are indexed by destination, then by source. Each edge is compared only with the
+ * limited edges toward the same workload from its own source, from its namespace and from any
+ * identity: three small groups (the variants of limits one team declares for one client), so
+ * the pass stays linear in the mesh. A user who declares k edges with different limits from one
+ * source to one workload pays k² comparisons of that group only, and k is what they wrote by hand.
+ */
+export function reportContainedEdges(edges: readonly EdgeModel[], audited: (edge: EdgeModel) => boolean, report: Report): void {
+  const byTarget = new Map<string, Map<string, { edge: EdgeModel; index: number }[]>>();
+  const candidates: { edge: EdgeModel; index: number; target: string }[] = [];
+  // Sources with an unlimited edge toward a workload: their shadows are validate.ts's to report.
+  const unlimited = new Set<string>();
+  for (const [index, edge] of edges.entries()) {
+    if (!wellFormed(edge)) continue;
+    const source = sourceKey(edge.from);
+    if (source === undefined) continue;
+    const target = `${edge.to.namespace}/${edge.to.workload}`;
+    if (!edge.methods && !edge.paths && !edge.ports) {
+      unlimited.add(`${target}<${source}`);
+      continue;
+    }
+    if (audited(edge)) continue;
+    let sources = byTarget.get(target);
+    if (!sources) byTarget.set(target, (sources = new Map()));
+    let group = sources.get(source);
+    if (!group) sources.set(source, (group = []));
+    group.push({ edge, index });
+    candidates.push({ edge, index, target });
+  }
+  for (const { edge, index, target } of candidates) {
+    const sources = byTarget.get(target)!;
+    const containing = containingSources(edge.from);
+    if (containing.some((s) => unlimited.has(`${target}<${s}`))) continue;
+    for (const wider of containing) {
+      const group = sources.get(wider);
+      if (!group) continue;
+      // Equal limits in another order contain each other: only the later declaration is reported.
+      const cover = group.find((c) => c.edge !== edge && contains(c.edge, edge) && !(c.index > index && contains(edge, c.edge)));
+      if (!cover) continue;
+      const sameSource = wider === sourceKey(edge.from);
+      report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} is a dead rule: the edge declared by ${cover.edge.origin} already admits every request this edge admits ` +
+        `(${describeContainment(cover.edge, edge)}) from ${sameSource ? 'the same source' : `${describeSource(cover.edge.from)}, which includes ${describeSource(edge.from)}`}, ` +
+        'so this edge never decides anything. Remove this edge, or merge the limits of both into one edge');
+      break;
+    }
+  }
+}
+
+/** Only edges whose fields have the validated shapes; anything else is refused by validateEdge. */
+function wellFormed(edge: EdgeModel): boolean {
+  if (typeof edge.from !== 'object' || edge.from === null || typeof edge.to !== 'object' || edge.to === null) return false;
+  if (typeof edge.to.namespace !== 'string' || typeof edge.to.workload !== 'string') return false;
+  const list = (v: unknown, type: 'string' | 'number') => v === undefined || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === type));
+  return list(edge.methods, 'string') && list(edge.paths, 'string') && list(edge.ports, 'number');
+}
+
+/** One key per source as Istio matches it: a principal's trust domain is part of it. */
+function sourceKey(from: SourceModel): string | undefined {
+  switch (from.kind) {
+    case 'workload': return typeof from.namespace === 'string' && typeof from.name === 'string' ? `workload:${from.namespace}/${from.name}@${from.trustDomain ?? ''}` : undefined;
+    case 'serviceAccount': return typeof from.namespace === 'string' && typeof from.serviceAccount === 'string' ? `sa:${from.namespace}/${from.serviceAccount}@${from.trustDomain ?? ''}` : undefined;
+    case 'namespace': return typeof from.namespace === 'string' ? `namespace:${from.namespace}` : undefined;
+    case 'anyAuthenticated': return 'any';
+    default: return undefined;
+  }
+}
+
+/**
+ * The sources whose rules admit every request of this one, itself first. `namespaces: [ns]`
+ * matches every identity of ns in any trust domain; `principals: ["*"]` every mTLS identity.
+ */
+function containingSources(from: SourceModel): string[] {
+  const own = sourceKey(from)!;
+  switch (from.kind) {
+    case 'workload':
+    case 'serviceAccount': return [own, `namespace:${from.namespace}`, 'any'];
+    case 'namespace': return [own, 'any'];
+    default: return [own];
+  }
+}
+
+/** Whether every request `narrow` admits (source aside) is admitted by `wide`. */
+function contains(wide: EdgeModel, narrow: EdgeModel): boolean {
+  return containsValues(wide.methods, narrow.methods, (a, b) => a === b)
+    && containsValues(wide.ports, narrow.ports, (a, b) => a === b)
+    && containsValues(wide.paths, narrow.paths, pathContains);
+}
+
+/** Absent on the wide side: every value. Absent on the narrow side only: not contained. */
+function containsValues<T>(wide: readonly T[] | undefined, narrow: readonly T[] | undefined, covers: (w: T, n: T) => boolean): boolean {
+  if (wide === undefined) return true;
+  if (narrow === undefined) return false;
+  return narrow.every((n) => wide.some((w) => covers(w, n)));
+}
+
+/**
+ * Istio path matching: a value ending in "*" (and with no other "*") is a prefix match, one with
+ * "{...}" a URI template, one starting with "*" a suffix match, anything else an exact match. Equal
+ * values match the same requests; a prefix match also contains an exact value or a narrower prefix
+ * that starts with its prefix. Nothing else is treated as contained.
+ */
+function pathContains(wide: string, narrow: string): boolean {
+  if (wide === narrow) return true;
+  if (!isPrefix(wide)) return false;
+  const prefix = wide.slice(0, -1);
+  if (isPrefix(narrow)) return narrow.slice(0, -1).startsWith(prefix);
+  return isExact(narrow) && narrow.startsWith(prefix);
+}
+
+const isPrefix = (path: string) => path.length > 1 && path.endsWith('*') && isExact(path.slice(0, -1));
+const isExact = (path: string) => !path.includes('*') && !path.includes('{') && !path.includes('}');
+
+function describeContainment(wide: EdgeModel, narrow: EdgeModel): string {
+  const parts: string[] = [];
+  const describe = (name: string, w: readonly unknown[] | undefined, n: readonly unknown[] | undefined) => {
+    if (w === undefined && n === undefined) return;
+    parts.push(w === undefined ? `any ${name.slice(0, -1)}` : `${name} ${JSON.stringify(w)} include ${JSON.stringify(n)}`);
+  };
+  describe('methods', wide.methods, narrow.methods);
+  describe('paths', wide.paths, narrow.paths);
+  describe('ports', wide.ports, narrow.ports);
+  return parts.join(', ');
+}
