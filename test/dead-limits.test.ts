@@ -3,7 +3,7 @@
 // rules of an ALLOW policy). Refused with a message; edges that merely overlap are kept.
 import { App } from 'cdk8s';
 import { describe, expect, it } from 'vitest';
-import { Peer, WorkloadPort } from '../lib';
+import { Enforcement, Peer, WorkloadPort, ZeroTrustNamespace } from '../lib';
 import { find, meshAndNamespace, synthDocs, synthFiles } from './helpers';
 
 const synth = (fn: (app: App) => void) => () => synthFiles(fn);
@@ -59,6 +59,26 @@ describe('dead limited edges', () => {
       api.allowFrom(web, { methods: ['GET', 'POST'] });
       api.allowFrom(web, { methods: ['POST', 'GET'], ports: [8080, 9090] });
     })).toThrow(/Validation failed with the following errors:\n {2}\[shop\/api\] [^\n]*\(methods \["GET","POST"\] include \["POST","GET"\], any port\)[^\n]*$/);
+  });
+  it('leaves an audited edge of an enforced workload alone, and checks edges of an audited namespace', () => {
+    // The stand-in of an audited edge admits its whole source: its limits are not what decides.
+    const docs = synthDocs((app) => {
+      const { api, web } = withPorts(app);
+      api.allowFrom(web, { methods: ['GET', 'POST'] });
+      api.allowFrom(web, { methods: ['GET'], enforcement: Enforcement.DRY_RUN });
+      api.allowFrom(Peer.anyAuthenticated(), { methods: ['HEAD'], enforcement: Enforcement.DRY_RUN });
+      api.allowFrom(Peer.namespace('ops'), { methods: ['HEAD'] });
+    });
+    expect(find(docs, 'AuthorizationPolicy', 'shop', 'api-audit').spec.rules).toHaveLength(4);
+    // In an audited namespace every rule is in one dry-run policy: the edge's own dry-run changes nothing.
+    expect(synth((app) => {
+      const { mesh } = meshAndNamespace(app);
+      const staged = new ZeroTrustNamespace(app, 'staged', { mesh, enforcement: Enforcement.DRY_RUN });
+      const api = staged.addWorkload('api');
+      const web = staged.addWorkload('web');
+      api.allowFrom(web, { paths: ['/a', '/b'] });
+      api.allowFrom(web, { paths: ['/b'], enforcement: Enforcement.DRY_RUN });
+    })).toThrow(/edge staged\/web -> staged\/api is a dead rule: .*\(paths \["\/a","\/b"\] include \["\/b"\]\) from the same source/);
   });
   it('keeps edges that merely overlap, and edges of other sources or workloads', () => {
     const docs = synthDocs((app) => {
