@@ -24,45 +24,70 @@ type Report = (path: string, message: string | undefined) => void;
  * edge's own dry-run changes nothing (compile.ts): all its rules are in one dry-run policy, where
  * a contained rule is as dead as in an enforced one.
  *
- * Cost: edges are indexed by destination, then by source. Each edge is compared only with the
+ * Cost: edges are grouped by destination (no key string), then, for a destination with two
+ * edges or more, indexed by source. Each edge is compared only with the
  * limited edges toward the same workload from its own source, from its namespace and from any
  * identity: three small groups (the variants of limits one team declares for one client), so
  * the pass stays linear in the mesh. A user who declares k edges with different limits from one
  * source to one workload pays k² comparisons of that group only, and k is what they wrote by hand.
  */
 export function reportContainedEdges(edges: readonly EdgeModel[], audited: (edge: EdgeModel) => boolean, report: Report): void {
+  // First by destination, without building a key string: most workloads have one or two inbound
+  // edges, and only destinations with two limited edges or more go on to the source index.
   const byTarget = new Map<string, Map<string, { edge: EdgeModel; index: number }[]>>();
-  const candidates: { edge: EdgeModel; index: number; target: string }[] = [];
-  // Sources with an unlimited edge toward a workload: their shadows are validate.ts's to report.
+  let limitedCount = 0;
+  for (let index = 0; index < edges.length; index++) {
+    const edge = edges[index];
+    if (typeof edge.to !== 'object' || edge.to === null) continue;
+    const { namespace, workload } = edge.to;
+    if (typeof namespace !== 'string' || typeof workload !== 'string') continue;
+    let names = byTarget.get(namespace);
+    if (!names) byTarget.set(namespace, (names = new Map()));
+    let list = names.get(workload);
+    if (!list) names.set(workload, (list = []));
+    list.push({ edge, index });
+    if (edge.methods || edge.paths || edge.ports) limitedCount++;
+  }
+  if (limitedCount < 2) return;
+  for (const [namespace, names] of byTarget) {
+    for (const [workload, list] of names) {
+      if (list.length >= 2) reportWithin(`${namespace}/${workload}`, list, audited, report);
+    }
+  }
+}
+
+/** The edges toward one workload, in declaration order: indexed by source, each looked up in its own and containing sources. */
+function reportWithin(target: string, list: readonly { edge: EdgeModel; index: number }[], audited: (edge: EdgeModel) => boolean, report: Report): void {
+  const sources = new Map<string, { edge: EdgeModel; index: number }[]>();
+  const candidates: { edge: EdgeModel; index: number }[] = [];
+  // Sources with an unlimited edge toward the workload: their shadows are validate.ts's to report.
   const unlimited = new Set<string>();
-  for (const [index, edge] of edges.entries()) {
+  for (const entry of list) {
+    const { edge } = entry;
     if (!wellFormed(edge)) continue;
     const source = sourceKey(edge.from);
     if (source === undefined) continue;
-    const target = `${edge.to.namespace}/${edge.to.workload}`;
     if (!edge.methods && !edge.paths && !edge.ports) {
-      unlimited.add(`${target}<${source}`);
+      unlimited.add(source);
       continue;
     }
     if (audited(edge)) continue;
-    let sources = byTarget.get(target);
-    if (!sources) byTarget.set(target, (sources = new Map()));
     let group = sources.get(source);
     if (!group) sources.set(source, (group = []));
-    group.push({ edge, index });
-    candidates.push({ edge, index, target });
+    group.push(entry);
+    candidates.push(entry);
   }
-  for (const { edge, index, target } of candidates) {
-    const sources = byTarget.get(target)!;
+  if (candidates.length < 2) return;
+  for (const { edge, index } of candidates) {
     const containing = containingSources(edge.from);
-    if (containing.some((s) => unlimited.has(`${target}<${s}`))) continue;
+    if (containing.some((s) => unlimited.has(s))) continue;
     for (const wider of containing) {
       const group = sources.get(wider);
       if (!group) continue;
       // Equal limits in another order contain each other: only the later declaration is reported.
       const cover = group.find((c) => c.edge !== edge && contains(c.edge, edge) && !(c.index > index && contains(edge, c.edge)));
       if (!cover) continue;
-      const sameSource = wider === sourceKey(edge.from);
+      const sameSource = wider === containing[0];
       report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} is a dead rule: the edge declared by ${cover.edge.origin} already admits every request this edge admits ` +
         `(${describeContainment(cover.edge, edge)}) from ${sameSource ? 'the same source' : `${describeSource(cover.edge.from)}, which includes ${describeSource(edge.from)}`}, ` +
         'so this edge never decides anything. Remove this edge, or merge the limits of both into one edge');
