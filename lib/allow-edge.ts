@@ -2,6 +2,7 @@ import { Construct } from 'constructs';
 import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import { failEarly } from './core/values';
 import { checkInput, pathOf } from './options/check';
+import { fastAllowEdgeProps } from './options/fast';
 import * as Options from './options/schemas';
 import type { IPeer } from './peer';
 import type { EdgeOptions } from './types';
@@ -31,7 +32,8 @@ export class AllowEdge extends Construct implements IAllowEdge {
   public readonly declaredBy: string;
 
   constructor(scope: Construct, id: string, props: AllowEdgeProps) {
-    props = checkInput(pathOf('AllowEdge', scope, id), { argument: 'props' }, Options.allowEdgeProps, props);
+    const where = pathOf('AllowEdge', scope, id); // checks the scope and the id first
+    props = fastAllowEdgeProps(props) ?? checkInput(where, { argument: 'props' }, Options.allowEdgeProps, props);
     super(scope, id);
     if (!(props.to instanceof Workload)) {
       failEarly(this.node.path, `edge to ${props.to?.namespaceName}/${props.to?.name}: the destination is outside any ZeroTrustNamespace, so no policy can be emitted for it. ` +

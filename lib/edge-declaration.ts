@@ -61,22 +61,27 @@ export class EdgeDeclaration implements IAllowEdge {
       ...(options.paths ?? []).map(checkPath),
       ...(options.ports ?? []).map((p) => checkPort('port', p)));
     this.sourceTrustDomain = foreignTrustDomain(from, to, declaredBy);
-    // Copied, so that changing the caller's arrays later cannot change the declared edge.
-    if (options.methods) this.methods = [...options.methods];
-    if (options.paths) this.paths = [...options.paths];
-    if (options.ports) this.ports = [...options.ports];
+    // Copied, so that changing the caller's arrays later cannot change the declared edge, and frozen,
+    // so that the model can share them (toModel).
+    if (options.methods) this.methods = Object.freeze([...options.methods]);
+    if (options.paths) this.paths = Object.freeze([...options.paths]);
+    if (options.ports) this.ports = Object.freeze([...options.ports]);
     if (options.enforcement === Enforcement.DRY_RUN) this.enforcement = Enforcement.DRY_RUN;
   }
 
-  /** The edge in the intent model. Built field by field, in one order: once per edge per synth. */
+  /**
+   * The edge in the intent model. Built field by field, in one order: once per edge per synth. Its
+   * source, destination and lists are frozen objects shared with other edges of the same ends (a
+   * large mesh has hundreds of thousands of them, all alive while it compiles).
+   */
   public toModel(): EdgeModel {
     const edge: { -readonly [K in keyof EdgeModel]?: EdgeModel[K] } = {
       from: this.sourceTrustDomain === undefined ? this.from._toSource() : { ...this.from._toSource() as Extract<SourceModel, { kind: 'workload' }>, trustDomain: this.sourceTrustDomain },
-      to: { namespace: this.to.namespaceName, workload: this.to.name },
+      to: this.to._toDestination(),
     };
-    if (this.methods) edge.methods = [...this.methods];
-    if (this.paths) edge.paths = [...this.paths];
-    if (this.ports) edge.ports = [...this.ports];
+    if (this.methods) edge.methods = this.methods;
+    if (this.paths) edge.paths = this.paths;
+    if (this.ports) edge.ports = this.ports;
     if (this.enforcement === Enforcement.DRY_RUN) edge.dryRun = true;
     edge.origin = this.declaredBy;
     return edge as EdgeModel;

@@ -23,6 +23,8 @@ export interface ServiceAccountPeerOptions {
   readonly trustDomain?: string;
 }
 
+const ANY_AUTHENTICATED: SourceModel = Object.freeze({ kind: 'anyAuthenticated' });
+
 /** Sources that are not workloads declared in this code. */
 export class Peer {
   /**
@@ -37,7 +39,7 @@ export class Peer {
       checkDnsLabel('namespace', namespace),
       checkDnsSubdomain('service account', serviceAccount),
       options.trustDomain !== undefined ? checkTrustDomain(options.trustDomain) : undefined);
-    const source: SourceModel = { kind: 'serviceAccount', namespace, serviceAccount, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) };
+    const source: SourceModel = Object.freeze({ kind: 'serviceAccount', namespace, serviceAccount, ...(options.trustDomain ? { trustDomain: options.trustDomain } : {}) });
     return brandPeer({ peerName: `sa.${namespace}.${serviceAccount}`, _toSource: () => source });
   }
 
@@ -45,13 +47,13 @@ export class Peer {
   public static namespace(namespace: string): IPeer {
     checkInput('Peer.namespace', { argument: 'namespace' }, Options.name, namespace);
     failEarly(`Peer.namespace(${JSON.stringify(namespace)})`, checkDnsLabel('namespace', namespace));
-    const source: SourceModel = { kind: 'namespace', namespace };
+    const source: SourceModel = Object.freeze({ kind: 'namespace', namespace });
     return brandPeer({ peerName: `ns.${namespace}`, _toSource: () => source });
   }
 
   /** Any workload with a mesh identity (principal "*"): never a plaintext client. */
   public static anyAuthenticated(): IPeer {
-    return brandPeer({ peerName: 'any-authenticated', _toSource: () => ({ kind: 'anyAuthenticated' }) });
+    return brandPeer({ peerName: 'any-authenticated', _toSource: () => ANY_AUTHENTICATED });
   }
 
   private constructor() {}

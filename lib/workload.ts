@@ -6,6 +6,7 @@ import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
 import { brandDeclaredWorkload, brandImportedWorkload, isLibraryPeer, isLibraryWorkload } from './options/brands';
 import { checkInput, pathOf } from './options/check';
+import { fastEdgeOptions } from './options/fast';
 import * as Options from './options/schemas';
 import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
@@ -132,6 +133,14 @@ export class Workload extends Construct implements IWorkload {
   private readonly recordedIds = new Set<string>();
   /** Every edge toward this workload, however declared, in declaration order. */
   private readonly inbound: { readonly edge: IAllowEdge; readonly declaration: EdgeDeclaration }[] = [];
+  /**
+   * The construct path, computed once: constructs rebuild it from the scopes on every read, and
+   * every edge toward the workload names it (`<path>/from-<peer>`). A construct never moves.
+   */
+  private readonly path: string;
+  /** The workload as a source and as a destination in the model: one frozen object each, shared by its edges. */
+  private source?: SourceModel;
+  private destination?: EdgeModel['to'];
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
     const where = pathOf('Workload', scope, id); // checks the scope and the id first
@@ -140,6 +149,11 @@ export class Workload extends Construct implements IWorkload {
     super(scope, id);
     brandDeclaredWorkload(this);
     useDictionaryChildren(this); // its children are AllowEdges with user-chosen ids
+    this.path = this.node.path;
+    // An edge recorded by allowFrom is identified as `<path>/from-<peer>`: a child construct with that
+    // id would be a second declaration with the same path. Checked once at synth, in either order of
+    // declaration, rather than with a child lookup at every allowFrom.
+    this.node.addValidation({ validate: () => this.edgeIdClashes() });
     if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
     this.namespace = scope;
     this.name = id;
@@ -176,16 +190,14 @@ export class Workload extends Construct implements IWorkload {
   public allowFrom(peer: IPeer, options: EdgeOptions = EMPTY): IAllowEdge {
     // The schema is z.custom(isLibraryPeer): asked only for its message when the predicate fails
     // (edges are the bulk of a large mesh, and a schema run costs more than the predicate).
-    if (!isLibraryPeer(peer)) checkInput(this.node.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
-    // Most edges have no limits: no options object to check then, passed or not.
-    if (options !== EMPTY && !isBareObject(options)) options = checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
+    if (!isLibraryPeer(peer)) checkInput(this.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
+    // Most edges have no limits: no options object to check then. Plain options take the fast path
+    // (lib/options/fast.ts); anything else, and every error, the schema.
+    if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
     const id = edgeId(peer, options);
-    const declaredBy = `${this.node.path}/${id}`;
+    const declaredBy = `${this.path}/${id}`;
     if (this.recordedIds.has(id)) {
       failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
-    }
-    if (this.node.tryFindChild(id) !== undefined) {
-      failEarly(declaredBy, `the edge from ${peer.peerName} is identified as "${id}", the construct id of another construct in workload ${this.namespaceName}/${this.name}; rename that construct`);
     }
     const edge = new EdgeDeclaration(peer, this, options, declaredBy);
     this.recordedIds.add(id);
@@ -208,6 +220,17 @@ export class Workload extends Construct implements IWorkload {
     return this.inbound.map((i) => i.edge);
   }
 
+  /** Child constructs whose id is also the id of an edge recorded by allowFrom/allowTo. */
+  private edgeIdClashes(): string[] {
+    const clashes: string[] = [];
+    for (const child of this.node.children) {
+      const id = child.node.id;
+      if (!this.recordedIds.has(id)) continue;
+      clashes.push(`${id}: the edge recorded by allowFrom/allowTo is identified as "${id}", the construct id of another construct in workload ${this.namespaceName}/${this.name}; rename that construct`);
+    }
+    return clashes;
+  }
+
   /** @internal True if allowFrom/allowTo declared an edge with this id. */
   public _declaresEdge(id: string): boolean {
     return this.recordedIds.has(id);
@@ -225,7 +248,12 @@ export class Workload extends Construct implements IWorkload {
 
   /** @internal */
   public _toSource(): SourceModel {
-    return { kind: 'workload', namespace: this.namespaceName, name: this.name, serviceAccount: this.serviceAccount };
+    return this.source ??= Object.freeze({ kind: 'workload', namespace: this.namespaceName, name: this.name, serviceAccount: this.serviceAccount });
+  }
+
+  /** @internal The workload as the destination of an edge in the model. */
+  public _toDestination(): EdgeModel['to'] {
+    return this.destination ??= Object.freeze({ namespace: this.namespaceName, workload: this.name });
   }
 
   /** @internal */
@@ -241,7 +269,7 @@ export class Workload extends Construct implements IWorkload {
       ...(this.plaintextExceptions.length > 0 ? { plaintextExceptions: this.plaintextExceptions } : {}),
       ports: this.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
       ...(this.enforcement === Enforcement.DRY_RUN ? { dryRun: true } : {}),
-      origin: this.node.path,
+      origin: this.path,
     };
   }
 }

@@ -100,6 +100,8 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   public readonly waypoint: Waypoint;
 
   private readonly workloadList: Workload[] = [];
+  /** The namespace as a source in the model: one frozen object, shared by its edges. */
+  private source?: SourceModel;
   private readonly namespaceLabels: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
@@ -166,7 +168,7 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
 
   /** @internal Every workload of this namespace, matched on the namespace of its certificate. */
   public _toSource(): SourceModel {
-    return { kind: 'namespace', namespace: this.namespaceName };
+    return this.source ??= Object.freeze({ kind: 'namespace', namespace: this.namespaceName });
   }
 
   /** @internal */

@@ -266,12 +266,19 @@ describe('edges', () => {
       api.allowFrom(web);
       new AllowEdge(api, 'from-shop.web', { from: web, to: api, methods: ['GET'] });
     })).toThrow(/\[shop\/api\/from-shop\.web\] construct id "from-shop.web" is already the id of an edge declared with allowFrom\/allowTo on workload shop\/api/);
-    expect(build((app) => {
+    // The other order, and any construct (not only an AllowEdge), is refused at synth.
+    expect(synth((app) => {
       const { ns } = meshAndNamespace(app);
       const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
       new AllowEdge(api, 'from-shop.web', { from: web, to: api, methods: ['GET'] });
       api.allowFrom(web);
-    })).toThrow(/\[shop\/api\/from-shop\.web\] the edge from shop\.web is identified as "from-shop.web", the construct id of another construct in workload shop\/api/);
+    })).toThrow(/\[shop\/api\] from-shop\.web: the edge recorded by allowFrom\/allowTo is identified as "from-shop.web", the construct id of another construct in workload shop\/api/);
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
+      api.allowFrom(web);
+      new Construct(api, 'from-shop.web');
+    })).toThrow(/\[shop\/api\] from-shop\.web: the edge recorded by allowFrom\/allowTo is identified as "from-shop.web"/);
   });
   it('refuses a source that claims to be an undeclared workload of a managed namespace', () => {
     expect(synth((app) => {

@@ -1,0 +1,85 @@
+// The fast paths of the per-edge option checks (lib/options/fast.ts) never accept what the schema
+// refuses, and give the schema's result when they accept: the schema stays the only authority on
+// what is valid, and every error is still its message. Inputs are arbitrary values, plus objects
+// built from the option keys with values that are often right and sometimes nearly right.
+//   FC_RUNS=20000 npx vitest run test/property/fast-options.test.ts
+import { App } from 'cdk8s';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Enforcement, MtlsMode, Peer, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
+import { fastAllowEdgeProps, fastEdgeOptions } from '../../lib/options/fast';
+import * as Options from '../../lib/options/schemas';
+
+const runs = Number(process.env.FC_RUNS ?? 2000);
+
+const app = new App();
+const mesh = new ZeroTrustMesh(app, 'mesh', { mtls: MtlsMode.STRICT });
+const ns = new ZeroTrustNamespace(app, 'shop', { mesh });
+const api = ns.addWorkload('api');
+const peers: unknown[] = [api, ns, Peer.namespace('other'), Peer.anyAuthenticated(), { peerName: 'x', _toSource: () => ({}) }, {}];
+
+/** A value that an option key often accepts, or a near miss. */
+const fieldValue = fc.oneof(
+  fc.array(fc.constantFrom('GET', 'POST', '/api/*', 'x'), { maxLength: 3 }),
+  fc.array(fc.oneof(fc.integer({ min: -1, max: 70000 }), fc.constantFrom(NaN, Infinity, -0, 1.5)), { maxLength: 3 }),
+  fc.constantFrom(...Object.values(Enforcement), 'DRY_RUN', undefined, null, 'GET', 8080),
+  fc.array(fc.anything(), { maxLength: 2 }),
+  fc.constantFrom(...peers),
+  fc.anything(),
+);
+const keys = ['methods', 'paths', 'ports', 'enforcement', 'from', 'to', 'method', '__proto__', 'constructor'];
+/** Mostly valid options: each key right, missing, or a near miss. */
+const valid = {
+  methods: fc.array(fc.constantFrom('GET', 'POST'), { minLength: 1, maxLength: 2 }),
+  paths: fc.array(fc.constantFrom('/api/*', '/healthz'), { minLength: 1, maxLength: 2 }),
+  ports: fc.array(fc.integer({ min: 1, max: 65535 }), { minLength: 1, maxLength: 2 }),
+  enforcement: fc.constantFrom(...Object.values(Enforcement)),
+};
+const nearlyValid = (withEnds: boolean) => fc.record({
+  ...Object.fromEntries(Object.entries(valid).map(([k, v]) => [k, fc.oneof({ weight: 4, arbitrary: v }, fieldValue)])),
+  ...(withEnds ? { from: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(api, ns, Peer.anyAuthenticated()) }, fieldValue), to: fc.oneof({ weight: 4, arbitrary: fc.constant(api) }, fieldValue) } : {}),
+}, { requiredKeys: withEnds ? ['from', 'to'] : [] });
+const optionsLike = fc.oneof(
+  nearlyValid(false),
+  nearlyValid(true),
+  fc.dictionary(fc.constantFrom(...keys), fieldValue, { maxKeys: 5 }),
+  fc.anything(),
+);
+
+describe('fast option checks agree with the schemas', () => {
+  it.each([
+    ['allowFrom/allowTo options', fastEdgeOptions, Options.edgeOptions],
+    ['AllowEdge props', fastAllowEdgeProps, Options.allowEdgeProps],
+  ] as const)('%s: accepted only when the schema accepts, with the same result', (_name, fast, schema) => {
+    let accepted = 0;
+    fc.assert(fc.property(optionsLike, (value) => {
+      const quick = fast(value);
+      if (quick === undefined) return; // the schema decides
+      accepted++;
+      const parsed = schema.safeParse(value);
+      expect(parsed.success).toBe(true);
+      expect(quick).toStrictEqual(parsed.data);
+    }), { numRuns: runs });
+    // The generator reaches the fast path often enough to mean something.
+    expect(accepted).toBeGreaterThan(runs / 100); // about 4% of the cases: far above this bound
+  });
+
+  it('returns fresh lists: changing the caller\'s arrays later changes nothing', () => {
+    const methods = ['GET'];
+    const options = fastEdgeOptions({ methods })!;
+    methods.push('POST');
+    expect(options.methods).toEqual(['GET']);
+  });
+
+  it('leaves anything unusual to the schema', () => {
+    for (const value of [
+      null, [], 'GET', Object.create(null), Object.create({ methods: ['GET'] }),
+      { methods: undefined }, { methods: 'GET' }, { methods: ['GET', 1] }, { ports: [NaN] }, { ports: ['8080'] },
+      { methods: [undefined] }, { methods: new Array(1) }, { [Symbol('x')]: 1 }, { method: ['GET'] }, { enforcement: 'enforced' }, { from: api },
+    ]) {
+      expect(fastEdgeOptions(value)).toBeUndefined();
+    }
+    expect(fastAllowEdgeProps({ from: api })).toBeUndefined();
+    expect(fastAllowEdgeProps({ from: {}, to: api })).toBeUndefined();
+  });
+});
