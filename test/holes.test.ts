@@ -50,6 +50,26 @@ describe('dead rules', () => {
       new AllowEdge(ns, 'web-to-api', { from: web, to: api });
     })).toThrow(/\[shop\/api\] from-shop\.web-[0-9a-f]{8}: edge shop\/web -> shop\/api is a dead rule: the edge declared by shop\/web-to-api has no limits and already admits every request from the same source/);
   });
+  it('finds duplicates and dead rules toward a workload with many callers, wherever they are declared', () => {
+    // Past 16 edges toward one workload the validator groups them by source with a map instead of
+    // comparing them pairwise: the same verdicts either way.
+    for (const callers of [3, 40]) {
+      expect(synth((app) => {
+        const { ns } = meshAndNamespace(app);
+        const api = ns.addWorkload('api');
+        const workloads = Array.from({ length: callers }, (_, i) => ns.addWorkload(`c${i}`));
+        for (const w of workloads) api.allowFrom(w, { methods: ['POST'] });
+        new AllowEdge(ns, 'again', { from: workloads[1], to: api, methods: ['POST'] });
+      })).toThrow(/\[shop\/again\] duplicate edge shop\/c1 -> shop\/api: already declared by shop\/api\/from-shop\.c1-[0-9a-f]{8}/);
+      expect(synth((app) => {
+        const { ns } = meshAndNamespace(app);
+        const api = ns.addWorkload('api');
+        const workloads = Array.from({ length: callers }, (_, i) => ns.addWorkload(`c${i}`));
+        for (const w of workloads) api.allowFrom(w, { methods: ['POST'] });
+        new AllowEdge(ns, 'wide', { from: workloads[callers - 1], to: api });
+      })).toThrow(new RegExp(`edge shop/c${callers - 1} -> shop/api is a dead rule: the edge declared by shop/wide has no limits`));
+    }
+  });
   it('keeps limited edges from the same peer, and a limited edge next to an unlimited edge from another peer', () => {
     const docs = synthDocs((app) => {
       const { ns } = meshAndNamespace(app);

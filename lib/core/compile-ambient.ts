@@ -42,7 +42,7 @@ export const GATEWAY_API = 'gateway.networking.k8s.io/v1';
 const GATEWAY_GROUP = 'gateway.networking.k8s.io';
 
 /** Workloads whose edges need the waypoint: at least one edge limits methods or paths. */
-export function l7ProtectedWorkloads(ns: NamespaceModel, edgesByWorkload: ReadonlyMap<string, EdgeModel[]> | undefined): Set<string> {
+export function l7ProtectedWorkloads(ns: NamespaceModel, edgesByWorkload: ReadonlyMap<string, readonly EdgeModel[]> | undefined): Set<string> {
   const names = new Set<string>();
   for (const workload of ns.workloads) {
     if ((edgesByWorkload?.get(workload.name) ?? []).some(hasL7Limits)) names.add(workload.name);
@@ -64,7 +64,7 @@ export function compileAmbientMesh(mesh: MeshModel): IstioDocument[] {
 }
 
 export function compileAmbientNamespace(
-  mesh: MeshModel, ns: NamespaceModel, edgesByWorkload: ReadonlyMap<string, EdgeModel[]> | undefined,
+  mesh: MeshModel, ns: NamespaceModel, edgesByWorkload: ReadonlyMap<string, readonly EdgeModel[]> | undefined,
   external: readonly ExternalServiceModel[], clientTls: readonly ClientTlsModel[],
 ): IstioDocument[] {
   const protectedNames = l7ProtectedWorkloads(ns, edgesByWorkload);

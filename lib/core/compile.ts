@@ -15,6 +15,7 @@ import {
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { compileAmbientMesh, compileAmbientNamespace } from './compile-ambient';
 import { compareStrings, dataplaneOf, plaintextPortsOf, principal, sortedUnique } from './semantics';
+import { indexEdges } from './edge-index';
 import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
 import { AUDIT_STAND_IN_ANNOTATION, DECLARED_BY_ANNOTATION, DRY_RUN_ANNOTATION } from './annotations';
@@ -45,18 +46,11 @@ export interface CompiledMesh {
 
 /** Validates the model and compiles it; throws ZeroTrustValidationError listing every problem. */
 export function compileMesh(mesh: MeshModel): CompiledMesh {
-  const issues = validateMesh(mesh);
+  // Edges by destination namespace, then workload, once for the validator and the compiler.
+  const index = indexEdges(mesh.edges);
+  const issues = validateMesh(mesh, index);
   if (issues.length > 0) throw new ZeroTrustValidationError(issues);
-
-  // Edges by destination namespace, then workload: no key string to build per edge.
-  const edgesByTarget = new Map<string, Map<string, EdgeModel[]>>();
-  for (const edge of mesh.edges) {
-    let byWorkload = edgesByTarget.get(edge.to.namespace);
-    if (!byWorkload) edgesByTarget.set(edge.to.namespace, (byWorkload = new Map()));
-    let list = byWorkload.get(edge.to.workload);
-    if (!list) byWorkload.set(edge.to.workload, (list = []));
-    list.push(edge);
-  }
+  const edgesByTarget = index.byTarget;
   const byNamespace = <T extends { namespace: string }>(items: readonly T[]) => {
     const map = new Map<string, T[]>();
     for (const item of items) {
@@ -133,7 +127,7 @@ export function compileNamespace(ns: NamespaceModel): IstioDocument[] {
   return docs;
 }
 
-export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: EdgeModel[]): IstioDocument[] {
+export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: readonly EdgeModel[]): IstioDocument[] {
   const docs: IstioDocument[] = [];
   const selector = { matchLabels: { ...workload.labels } };
   const plaintextPorts = sortedUnique(workload.plaintextPorts);

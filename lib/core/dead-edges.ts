@@ -2,6 +2,7 @@
 // already admits. The unlimited cases (an edge without limits next to a limited one) are checked
 // in validate.ts (reportDeadEdges, reportShadowedByWiderSources); this module only compares
 // limited edges with limited edges, so that no pair is reported twice.
+import type { EdgeIndex } from './edge-index';
 import type { EdgeModel, SourceModel } from './model';
 import { describeSource } from './semantics';
 
@@ -24,46 +25,35 @@ type Report = (path: string, message: string | undefined) => void;
  * edge's own dry-run changes nothing (compile.ts): all its rules are in one dry-run policy, where
  * a contained rule is as dead as in an enforced one.
  *
- * Cost: edges are grouped by destination (no key string), then, for a destination with two
- * edges or more, indexed by source. Each edge is compared only with the
+ * Cost: edges come grouped by destination (lib/core/edge-index.ts); a destination with two
+ * limited edges or more is indexed by source. Each edge is compared only with the
  * limited edges toward the same workload from its own source, from its namespace and from any
  * identity: three small groups (the variants of limits one team declares for one client), so
  * the pass stays linear in the mesh. A user who declares k edges with different limits from one
  * source to one workload pays k² comparisons of that group only, and k is what they wrote by hand.
  */
-export function reportContainedEdges(edges: readonly EdgeModel[], audited: (edge: EdgeModel) => boolean, report: Report): void {
-  // First by destination, without building a key string: most workloads have one or two inbound
-  // edges, and only destinations with two limited edges or more go on to the source index.
-  const byTarget = new Map<string, Map<string, { edge: EdgeModel; index: number }[]>>();
-  let limitedCount = 0;
-  for (let index = 0; index < edges.length; index++) {
-    const edge = edges[index];
-    if (typeof edge.to !== 'object' || edge.to === null) continue;
-    const { namespace, workload } = edge.to;
-    if (typeof namespace !== 'string' || typeof workload !== 'string') continue;
-    let names = byTarget.get(namespace);
-    if (!names) byTarget.set(namespace, (names = new Map()));
-    let list = names.get(workload);
-    if (!list) names.set(workload, (list = []));
-    list.push({ edge, index });
-    if (edge.methods || edge.paths || edge.ports) limitedCount++;
-  }
-  if (limitedCount < 2) return;
-  for (const [namespace, names] of byTarget) {
+export function reportContainedEdges(index: EdgeIndex, audited: (edge: EdgeModel) => boolean, report: Report): void {
+  for (const [namespace, names] of index.byTarget) {
     for (const [workload, list] of names) {
-      if (list.length >= 2) reportWithin(`${namespace}/${workload}`, list, audited, report);
+      if (list.length < 2) continue;
+      let limited = 0;
+      for (const edge of list) if (edge.methods || edge.paths || edge.ports) limited++;
+      if (limited >= 2) reportWithin(`${namespace}/${workload}`, list, audited, report);
     }
   }
 }
 
-/** The edges toward one workload, in declaration order: indexed by source, each looked up in its own and containing sources. */
-function reportWithin(target: string, list: readonly { edge: EdgeModel; index: number }[], audited: (edge: EdgeModel) => boolean, report: Report): void {
-  const sources = new Map<string, { edge: EdgeModel; index: number }[]>();
-  const candidates: { edge: EdgeModel; index: number }[] = [];
+/**
+ * The edges toward one workload, in declaration order (a position is the order of declaration):
+ * indexed by source, each looked up in its own and containing sources.
+ */
+function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge: EdgeModel) => boolean, report: Report): void {
+  const sources = new Map<string, number[]>();
+  const candidates: number[] = [];
   // Sources with an unlimited edge toward the workload: their shadows are validate.ts's to report.
   const unlimited = new Set<string>();
-  for (const entry of list) {
-    const { edge } = entry;
+  for (let position = 0; position < list.length; position++) {
+    const edge = list[position];
     if (!wellFormed(edge)) continue;
     const source = sourceKey(edge.from);
     if (source === undefined) continue;
@@ -74,22 +64,24 @@ function reportWithin(target: string, list: readonly { edge: EdgeModel; index: n
     if (audited(edge)) continue;
     let group = sources.get(source);
     if (!group) sources.set(source, (group = []));
-    group.push(entry);
-    candidates.push(entry);
+    group.push(position);
+    candidates.push(position);
   }
   if (candidates.length < 2) return;
-  for (const { edge, index } of candidates) {
+  for (const position of candidates) {
+    const edge = list[position];
     const containing = containingSources(edge.from);
     if (containing.some((s) => unlimited.has(s))) continue;
     for (const wider of containing) {
       const group = sources.get(wider);
       if (!group) continue;
       // Equal limits in another order contain each other: only the later declaration is reported.
-      const cover = group.find((c) => c.edge !== edge && contains(c.edge, edge) && !(c.index > index && contains(edge, c.edge)));
-      if (!cover) continue;
+      const cover = group.find((c) => c !== position && contains(list[c], edge) && !(c > position && contains(edge, list[c])));
+      if (cover === undefined) continue;
+      const coverEdge = list[cover];
       const sameSource = wider === containing[0];
-      report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} is a dead rule: the edge declared by ${cover.edge.origin} already admits every request this edge admits ` +
-        `(${describeContainment(cover.edge, edge)}) from ${sameSource ? 'the same source' : `${describeSource(cover.edge.from)}, which includes ${describeSource(edge.from)}`}, ` +
+      report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} is a dead rule: the edge declared by ${coverEdge.origin} already admits every request this edge admits ` +
+        `(${describeContainment(coverEdge, edge)}) from ${sameSource ? 'the same source' : `${describeSource(coverEdge.from)}, which includes ${describeSource(edge.from)}`}, ` +
         'so this edge never decides anything. Remove this edge, or merge the limits of both into one edge');
       break;
     }

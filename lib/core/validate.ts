@@ -1,8 +1,9 @@
 // Whole-model validation: everything that Istio's webhook or CRD rules would reject, and everything
 // that would silently widen or silently break access. It runs once per synth, before any file is
 // written, and reports every problem at once.
-import type { EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
+import type { EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { reportContainedEdges } from './dead-edges';
+import { EdgeIndex, edgesToward, indexEdges } from './edge-index';
 import { validateAmbient } from './validate-ambient';
 import { acceptsPlaintext, dataplaneOf, describeSource, effectiveMode, isHttpProtocol, isPlaintextPort, plaintextPortsOf } from './semantics';
 import {
@@ -25,7 +26,11 @@ export class ZeroTrustValidationError extends Error {
   }
 }
 
-export function validateMesh(mesh: MeshModel): ValidationIssue[] {
+/**
+ * Every problem of the model, in declaration order within each check. `index` is the model's edges
+ * by destination (indexEdges(mesh.edges)); the compiler passes the one it compiles from.
+ */
+export function validateMesh(mesh: MeshModel, index: EdgeIndex = indexEdges(mesh.edges)): ValidationIssue[] {
   const issues: ValidationIssue[] = [];
   const report = (path: string, message: string | undefined) => {
     if (message !== undefined) issues.push({ path, message });
@@ -48,60 +53,40 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
     validateNamespace(ns, report);
   }
 
-  const workloads = new Map<string, { ns: NamespaceModel; workload: WorkloadModel }>();
-  // The same entries by namespace, then name: the per-edge lookups build no key string.
+  // Workloads by namespace, then name: the per-edge lookups build no key string.
   const byName: WorkloadIndex = new Map();
   for (const ns of mesh.namespaces) {
     for (const workload of ns.workloads) {
-      const entry = { ns, workload };
-      workloads.set(`${ns.name}/${workload.name}`, entry);
       let names = byName.get(ns.name);
       if (!names) byName.set(ns.name, (names = new Map()));
-      names.set(workload.name, entry);
+      names.set(workload.name, { ns, workload });
     }
   }
-  // Exactly the flat map's answer: a key with one "/" has one split. Names with a "/" (refused
-  // anyway) or that are not strings take the flat map.
-  const findWorkload = (namespace: string, name: string) => (typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/')
-    ? byName.get(namespace)?.get(name) : workloads.get(`${namespace}/${name}`));
+  // Exactly the answer of a map keyed by "<namespace>/<name>" (a key with one "/" has one split).
+  // Names with a "/" (refused anyway) or that are not strings take such a map, built on first use.
+  let flat: Map<string, WorkloadEntry> | undefined;
+  const findWorkload = (namespace: string, name: string): WorkloadEntry | undefined => {
+    if (typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/')) return byName.get(namespace)?.get(name);
+    flat ??= new Map([...byName.values()].flatMap((names) => [...names.values()].map((e) => [`${e.ns.name}/${e.workload.name}`, e] as const)));
+    return flat.get(`${namespace}/${name}`);
+  };
 
-  // Two edges are duplicates when their JSON keys are equal. Serializing every edge is the costliest
-  // step here, so edges are first grouped by their ends (no serialization), and keys are only
-  // computed within a group that has more than one edge; the first edge of a key is the one reported.
-  const byEnds = new Map<string, EdgeModel | Map<string, EdgeModel>>();
   const memo = memoizer();
-  for (const edge of mesh.edges) {
-    validateEdge(mesh, edge, namespaces, findWorkload, report, memo);
-    const ends = endsOf(edge);
-    const group = byEnds.get(ends);
-    if (group === undefined) {
-      byEnds.set(ends, edge);
-      continue;
-    }
-    let edgeKeys: Map<string, EdgeModel>;
-    if (group instanceof Map) edgeKeys = group;
-    else byEnds.set(ends, (edgeKeys = new Map([[edgeKey(group), group]])));
-    const key = edgeKey(edge);
-    const duplicate = edgeKeys.get(key);
-    if (duplicate) {
-      report(edge.origin, `duplicate edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload}: already declared by ${duplicate.origin}`);
-    } else {
-      edgeKeys.set(key, edge);
-    }
-  }
+  const ports = declaredPorts();
+  for (const edge of mesh.edges) validateEdge(mesh, edge, namespaces, findWorkload, report, memo, ports);
 
-  reportDeadEdges(byEnds, report);
-  reportShadowedByWiderSources(mesh.edges, report);
-  reportContainedEdges(mesh.edges, (edge) => {
+  reportSameSourceEdges(index, report);
+  reportShadowedByWiderSources(index, report);
+  reportContainedEdges(index, (edge) => {
     // An edge's own dry-run only shows in an enforced workload of an enforced namespace (compile.ts).
     const target = findWorkload(edge.to.namespace, edge.to.workload);
     return edge.dryRun === true && (target === undefined || (!target.ns.dryRun && !target.workload.dryRun));
   }, report);
-  reportPlaintextOnIdentityPorts(mesh, workloads, report);
+  reportPlaintextOnIdentityPorts(mesh, index, report);
 
   const externalKeys = new Map<string, ExternalServiceModel>();
   for (const svc of mesh.externalServices) {
-    validateExternalService(svc, namespaces, workloads, report);
+    validateExternalService(svc, namespaces, findWorkload, report);
     const key = `${svc.namespace}/${svc.host}:${svc.appPort}`;
     const duplicate = externalKeys.get(key);
     if (duplicate) {
@@ -112,7 +97,7 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
   }
 
   for (const tls of mesh.clientTls) {
-    const target = workloads.get(`${tls.namespace}/${tls.workload}`);
+    const target = findWorkload(tls.namespace, tls.workload);
     report(tls.origin, checkDnsLabel('service', tls.service));
     if (!target) {
       report(tls.origin, `client TLS policy for ${tls.namespace}/${tls.workload}: no such workload is declared in a ZeroTrustNamespace`);
@@ -132,26 +117,114 @@ export function validateMesh(mesh: MeshModel): ValidationIssue[] {
 }
 
 /**
- * A limited edge next to an unlimited one from the same source to the same workload never decides
- * anything: Istio ORs the rules of an ALLOW policy, so the unlimited rule admits every request the
- * limited one would. Emitting both misleads a reviewer into reading the limits as the policy.
- * Only groups of edges with equal ends are looked at: no pair of unrelated edges is compared.
+ * Duplicates, and dead rules between edges of one source. Only edges with the same ends can be
+ * either, so each destination's edges are split by source: most destinations have a handful of
+ * edges, one per source, compared pairwise on the source's fields with no key built. Within a
+ * source, two edges are duplicates when their JSON keys are equal (the later one is reported), and
+ * a limited edge next to an unlimited one of the same trust domain is dead: Istio ORs the rules of
+ * an ALLOW policy, so the unlimited rule admits every request the limited one would, and emitting
+ * both misleads a reviewer into reading the limits as the policy. Edges whose ends are not plain
+ * strings (a model built by hand) are only compared by key, with each other.
  */
-function reportDeadEdges(byEnds: Map<string, EdgeModel | Map<string, EdgeModel>>, report: Report): void {
-  for (const [ends, group] of byEnds) {
-    if (!(group instanceof Map) || ends === '') continue;
-    const edges = [...group.values()];
-    const unlimited = new Map<string | undefined, EdgeModel>();
-    for (const edge of edges) {
-      if (!edge.methods && !edge.paths && !edge.ports && !unlimited.has(trustDomainOf(edge))) unlimited.set(trustDomainOf(edge), edge);
+function reportSameSourceEdges(index: EdgeIndex, report: Report): void {
+  const odd: EdgeModel[] = [...index.unindexed];
+  for (const names of index.byTarget.values()) {
+    for (const list of names.values()) {
+      if (list.length < 2) {
+        if (list.length === 1 && !plainSource(list[0].from)) odd.push(list[0]);
+        continue;
+      }
+      for (const group of sourceGroups(list, odd)) {
+        const distinct = reportDuplicates(group, report);
+        reportDeadWithinSource(distinct, report);
+      }
     }
-    if (unlimited.size === 0) continue;
-    for (const edge of edges) {
-      const wide = unlimited.get(trustDomainOf(edge));
-      if (wide === undefined || wide === edge) continue;
-      report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${wide.origin} has no limits and already admits every request from the same source, ` +
-        'so these limits never decide anything. Remove this edge, or limit the other one');
+  }
+  if (odd.length > 1) reportDuplicates(odd, report);
+}
+
+/** Groups of two edges or more from the same source, in declaration order; edges with odd sources go to `odd`. */
+function sourceGroups(list: readonly EdgeModel[], odd: EdgeModel[]): EdgeModel[][] {
+  const groups: EdgeModel[][] = [];
+  if (list.length <= 16) {
+    // Pairwise: at most 120 comparisons of three fields, no allocation unless two edges share a source.
+    const taken: boolean[] = [];
+    for (let i = 0; i < list.length; i++) {
+      if (taken[i]) continue;
+      const from = list[i].from;
+      if (!plainSource(from)) {
+        odd.push(list[i]);
+        continue;
+      }
+      let group: EdgeModel[] | undefined;
+      for (let j = i + 1; j < list.length; j++) {
+        if (taken[j] || !plainSource(list[j].from) || !sameSource(from, list[j].from)) continue;
+        (group ??= [list[i]]).push(list[j]);
+        taken[j] = true;
+      }
+      if (group) groups.push(group);
     }
+    return groups;
+  }
+  const bySource = new Map<string, EdgeModel[]>();
+  for (const edge of list) {
+    if (!plainSource(edge.from)) {
+      odd.push(edge);
+      continue;
+    }
+    const key = sourceEnds(edge.from);
+    const group = bySource.get(key);
+    if (group) group.push(edge);
+    else bySource.set(key, [edge]);
+  }
+  for (const group of bySource.values()) if (group.length > 1) groups.push(group);
+  return groups;
+}
+
+type LooseSource = { kind: unknown; namespace?: unknown; name?: unknown; serviceAccount?: unknown };
+
+/** A source whose identifying fields are strings (or absent): compared by those fields. */
+function plainSource(from: SourceModel): boolean {
+  if (typeof from !== 'object' || from === null) return false;
+  const f = from as LooseSource;
+  const plain = (v: unknown) => typeof v === 'string' || v === undefined;
+  return plain(f.kind) && plain(f.namespace) && plain(f.name ?? f.serviceAccount);
+}
+
+function sameSource(a: SourceModel, b: SourceModel): boolean {
+  const [x, y] = [a as LooseSource, b as LooseSource];
+  return x.kind === y.kind && x.namespace === y.namespace && (x.name ?? x.serviceAccount) === (y.name ?? y.serviceAccount);
+}
+
+function sourceEnds(from: SourceModel): string {
+  const f = from as LooseSource;
+  return `${f.kind}:${f.namespace}/${f.name ?? f.serviceAccount}`;
+}
+
+/** Reports every edge whose JSON key an earlier edge of the list has; returns the first edge of each key. */
+function reportDuplicates(list: readonly EdgeModel[], report: Report): EdgeModel[] {
+  const byKey = new Map<string, EdgeModel>();
+  for (const edge of list) {
+    const key = edgeKey(edge);
+    const duplicate = byKey.get(key);
+    if (duplicate) report(edge.origin, `duplicate edge ${describeSource(edge.from)} -> ${edge.to?.namespace}/${edge.to?.workload}: already declared by ${duplicate.origin}`);
+    else byKey.set(key, edge);
+  }
+  return [...byKey.values()];
+}
+
+/** The edges of one source toward one workload: a limited edge next to an unlimited one of the same trust domain is dead. */
+function reportDeadWithinSource(edges: readonly EdgeModel[], report: Report): void {
+  const unlimited = new Map<string | undefined, EdgeModel>();
+  for (const edge of edges) {
+    if (!edge.methods && !edge.paths && !edge.ports && !unlimited.has(trustDomainOf(edge))) unlimited.set(trustDomainOf(edge), edge);
+  }
+  if (unlimited.size === 0) return;
+  for (const edge of edges) {
+    const wide = unlimited.get(trustDomainOf(edge));
+    if (wide === undefined || wide === edge) continue;
+    report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${wide.origin} has no limits and already admits every request from the same source, ` +
+      'so these limits never decide anything. Remove this edge, or limit the other one');
   }
 }
 
@@ -159,30 +232,31 @@ function reportDeadEdges(byEnds: Map<string, EdgeModel | Map<string, EdgeModel>>
  * An unlimited edge from any identity, or from a whole namespace, admits every request of the
  * narrower sources it contains (`principals: ["*"]` every identity; `namespaces: [ns]` every
  * identity of ns, in any trust domain): an edge from one of them to the same workload is dead.
- * Same-source pairs are the previous check's. Indexed by destination: one pass to collect the
- * wide edges, one to look each edge up.
+ * Same-source pairs are the previous check's. Per destination: one pass to collect the wide
+ * edges, one to look each edge up.
  */
-function reportShadowedByWiderSources(edges: readonly EdgeModel[], report: Report): void {
+function reportShadowedByWiderSources(index: EdgeIndex, report: Report): void {
   const unlimited = (e: EdgeModel) => !e.methods && !e.paths && !e.ports;
-  const wide = new Map<string, { any?: EdgeModel; namespaces?: Map<string, EdgeModel> }>();
-  for (const edge of edges) {
-    const kind = edge.from.kind;
-    if ((kind !== 'anyAuthenticated' && kind !== 'namespace') || !unlimited(edge) || edge.dryRun) continue;
-    const target = `${edge.to.namespace}/${edge.to.workload}`;
-    let entry = wide.get(target);
-    if (!entry) wide.set(target, (entry = {}));
-    if (edge.from.kind === 'anyAuthenticated') entry.any ??= edge;
-    else if (!(entry.namespaces ??= new Map()).has(edge.from.namespace)) entry.namespaces.set(edge.from.namespace, edge);
-  }
-  if (wide.size === 0) return;
-  for (const edge of edges) {
-    const entry = wide.get(`${edge.to.namespace}/${edge.to.workload}`);
-    if (!entry) continue;
-    const byNamespace = edge.from.kind === 'anyAuthenticated' ? undefined : entry.namespaces?.get(edge.from.namespace);
-    const cover = [entry.any, byNamespace].find((c) => c !== undefined && c !== edge && c.from.kind !== edge.from.kind);
-    if (!cover) continue;
-    report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${cover.origin} has no limits and admits every request from ` +
-      `${describeSource(cover.from)}, which includes ${describeSource(edge.from)}, so this edge never decides anything. Remove this edge, or limit the other one`);
+  for (const names of index.byTarget.values()) {
+    for (const list of names.values()) {
+      if (list.length < 2) continue;
+      let any: EdgeModel | undefined;
+      let namespaces: Map<string, EdgeModel> | undefined;
+      for (const edge of list) {
+        const kind = edge.from.kind;
+        if ((kind !== 'anyAuthenticated' && kind !== 'namespace') || !unlimited(edge) || edge.dryRun) continue;
+        if (edge.from.kind === 'anyAuthenticated') any ??= edge;
+        else if (!(namespaces ??= new Map()).has(edge.from.namespace)) namespaces.set(edge.from.namespace, edge);
+      }
+      if (any === undefined && namespaces === undefined) continue;
+      for (const edge of list) {
+        const byNamespace = edge.from.kind === 'anyAuthenticated' ? undefined : namespaces?.get(edge.from.namespace);
+        const cover = [any, byNamespace].find((c) => c !== undefined && c !== edge && c.from.kind !== edge.from.kind);
+        if (!cover) continue;
+        report(edge.origin, `edge ${describeSource(edge.from)} -> ${edge.to.namespace}/${edge.to.workload} is a dead rule: the edge declared by ${cover.origin} has no limits and admits every request from ` +
+          `${describeSource(cover.from)}, which includes ${describeSource(edge.from)}, so this edge never decides anything. Remove this edge, or limit the other one`);
+      }
+    }
   }
 }
 
@@ -195,36 +269,34 @@ function reportShadowedByWiderSources(edges: readonly EdgeModel[], report: Repor
  * (`acceptIdentityBypass`), or the namespace is in dry-run or accepts plaintext bypasses. Only the
  * edges toward workloads with such an exception are looked at: one pass over the edges.
  */
-function reportPlaintextOnIdentityPorts(
-  mesh: MeshModel,
-  workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
-  report: Report,
-): void {
-  const open = new Map<string, { workload: WorkloadModel; ports: Set<number>; reported: Set<number> }>();
-  for (const [key, { ns, workload }] of workloads) {
-    if (workload.plaintextExceptions && dataplaneOf(mesh, ns) === 'AMBIENT') {
-      // ztunnel enforces a workload's policies at layer 4: it cannot see methods or paths, and a
-      // plaintext client never passes through a waypoint.
-      for (const [i, e] of workload.plaintextExceptions.entries()) {
-        if (e.methods || e.paths) {
-          report(workload.origin, `plaintext[${i}]: methods/paths on port ${e.port} of ambient workload "${workload.name}": ztunnel enforces plaintext exceptions at layer 4 and cannot see HTTP attributes. Limit it with ipBlocks instead`);
-        }
+function reportPlaintextOnIdentityPorts(mesh: MeshModel, index: EdgeIndex, report: Report): void {
+  for (const ns of mesh.namespaces) {
+    for (const workload of ns.workloads) reportPlaintextOnIdentityPortsOf(mesh, ns, workload, index, report);
+  }
+}
+
+function reportPlaintextOnIdentityPortsOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, index: EdgeIndex, report: Report): void {
+  if (workload.plaintextPorts.length === 0 && !workload.plaintextExceptions) return;
+  if (workload.plaintextExceptions && dataplaneOf(mesh, ns) === 'AMBIENT') {
+    // ztunnel enforces a workload's policies at layer 4: it cannot see methods or paths, and a
+    // plaintext client never passes through a waypoint.
+    for (const [i, e] of workload.plaintextExceptions.entries()) {
+      if (e.methods || e.paths) {
+        report(workload.origin, `plaintext[${i}]: methods/paths on port ${e.port} of ambient workload "${workload.name}": ztunnel enforces plaintext exceptions at layer 4 and cannot see HTTP attributes. Limit it with ipBlocks instead`);
       }
     }
-    if (ns.dryRun || ns.acceptPlaintextBypass) continue;
-    const ports = new Set(workload.plaintextPorts);
-    for (const e of workload.plaintextExceptions ?? []) if (!e.methods && !e.paths && !e.acceptIdentityBypass) ports.add(e.port);
-    if (ports.size > 0) open.set(key, { workload, ports, reported: new Set() });
   }
+  if (ns.dryRun || ns.acceptPlaintextBypass) return;
+  const open = new Set(workload.plaintextPorts);
+  for (const e of workload.plaintextExceptions ?? []) if (!e.methods && !e.paths && !e.acceptIdentityBypass) open.add(e.port);
   if (open.size === 0) return;
-  for (const edge of mesh.edges) {
-    const target = open.get(`${edge.to.namespace}/${edge.to.workload}`);
-    if (!target) continue;
-    const served = edge.ports ?? target.workload.ports.map((p) => p.number);
+  const reported = new Set<number>();
+  for (const edge of edgesToward(index, ns.name, workload.name)) {
+    const served = edge.ports ?? workload.ports.map((p) => p.number);
     for (const port of served) {
-      if (!target.ports.has(port) || target.reported.has(port)) continue;
-      target.reported.add(port);
-      report(target.workload.origin, `plaintext port ${port} of ${edge.to.namespace}/${edge.to.workload} also serves identity edges (${describeSource(edge.from)}, declared by ${edge.origin}): ` +
+      if (!open.has(port) || reported.has(port)) continue;
+      reported.add(port);
+      report(workload.origin, `plaintext port ${port} of ${edge.to.namespace}/${edge.to.workload} also serves identity edges (${describeSource(edge.from)}, declared by ${edge.origin}): ` +
         'any client without a sidecar could send any request to it, and the identity the edges check would protect nothing. ' +
         `Limit the exception to what the client needs (plaintext: [{ port: ${port}, methods: ['GET'], paths: ['/metrics'] }]), ` +
         'limit the edges to other ports, or accept it with acceptIdentityBypass: true');
@@ -238,21 +310,6 @@ function trustDomainOf(edge: EdgeModel): string | undefined {
 
 const edgeKey = (edge: EdgeModel) => JSON.stringify([edge.from, edge.to, edge.methods ?? [], edge.paths ?? [], edge.ports ?? []]);
 
-/**
- * The destination and source names of an edge: equal for any two edges with equal keys. Only string
- * fields are used (JSON makes some other values equal, such as NaN and null); an edge with anything
- * else goes to the group '' and is compared by key.
- */
-function endsOf(edge: EdgeModel): string {
-  if (typeof edge.from !== 'object' || edge.from === null) return '';
-  const from = edge.from as { kind: unknown; namespace?: unknown; name?: unknown; serviceAccount?: unknown };
-  const name = from.name ?? from.serviceAccount;
-  const { namespace, workload } = edge.to;
-  const plain = (v: unknown) => typeof v === 'string' || v === undefined;
-  if (!plain(namespace) || !plain(workload) || !plain(from.kind) || !plain(from.namespace) || !plain(name)) return '';
-  return `${namespace}/${workload}<${from.kind}:${from.namespace}/${name}`;
-}
-
 /** Describes where a workload refuses plaintext, or '' when it accepts plaintext everywhere. */
 function strictnessOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel): string {
   if (effectiveMode(mesh, ns, workload) !== 'STRICT') return '';
@@ -260,7 +317,9 @@ function strictnessOf(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadMod
   return plaintext.length > 0 ? ` (except ports ${plaintext.join(', ')})` : ' ';
 }
 
-type WorkloadIndex = Map<string, Map<string, { ns: NamespaceModel; workload: WorkloadModel }>>;
+interface WorkloadEntry { readonly ns: NamespaceModel; readonly workload: WorkloadModel }
+type WorkloadIndex = Map<string, Map<string, WorkloadEntry>>;
+type FindWorkload = (namespace: string, name: string) => WorkloadEntry | undefined;
 
 type Report = (path: string, message: string | undefined) => void;
 
@@ -398,6 +457,19 @@ function validateWorkload(workload: WorkloadModel, report: Report): void {
 }
 
 const NO_PORTS: ReadonlyMap<number, string> = new Map();
+const NO_VALUES: readonly string[] = Object.freeze([]);
+const NO_NUMBERS: readonly number[] = Object.freeze([]);
+
+/** The declared ports of each workload, by number, built once per workload rather than per edge. */
+function declaredPorts(): (workload: WorkloadModel) => ReadonlyMap<number, string> {
+  const known = new Map<WorkloadModel, ReadonlyMap<number, string>>();
+  return (workload) => {
+    if (workload.ports.length === 0) return NO_PORTS;
+    let declared = known.get(workload);
+    if (!declared) known.set(workload, (declared = new Map(workload.ports.map((p) => [p.number, p.protocol]))));
+    return declared;
+  };
+}
 
 type Check = (what: string, value: string) => string | undefined;
 type Memo = (what: string, value: string, check: Check) => string | undefined;
@@ -416,14 +488,16 @@ function validateEdge(
   mesh: MeshModel,
   edge: EdgeModel,
   namespaces: Map<string, NamespaceModel>,
-  findWorkload: (namespace: string, name: string) => { ns: NamespaceModel; workload: WorkloadModel } | undefined,
+  findWorkload: FindWorkload,
   report: Report,
   memo: Memo,
+  declaredPortsOf: (workload: WorkloadModel) => ReadonlyMap<number, string>,
 ): void {
-  const target = `${edge.to.namespace}/${edge.to.workload}`;
   const dest = findWorkload(edge.to.namespace, edge.to.workload);
+  // Only in messages: a string built per edge would be garbage for every valid one.
+  const target = () => `${edge.to.namespace}/${edge.to.workload}`;
   if (!dest) {
-    report(edge.origin, `edge to ${target}: no such workload in any ZeroTrustNamespace. Policies can only be emitted for workloads declared with namespace.addWorkload()`);
+    report(edge.origin, `edge to ${target()}: no such workload in any ZeroTrustNamespace. Policies can only be emitted for workloads declared with namespace.addWorkload()`);
     return;
   }
   const { ns, workload } = dest;
@@ -452,18 +526,18 @@ function validateEdge(
   // Istio evaluates DENY before ALLOW: an edge from a denied namespace can never work.
   const sourceNamespace = from.kind === 'anyAuthenticated' ? undefined : from.namespace;
   if (sourceNamespace !== undefined && ns.denyFromNamespaces.includes(sourceNamespace)) {
-    report(edge.origin, `edge ${describeSource(from)} -> ${target} contradicts denyFromNamespaces of namespace ${ns.name}: DENY policies are evaluated before ALLOW, ` +
+    report(edge.origin, `edge ${describeSource(from)} -> ${target()} contradicts denyFromNamespaces of namespace ${ns.name}: DENY policies are evaluated before ALLOW, ` +
       `so it would never work. Remove the edge or stop denying "${sourceNamespace}"`);
   }
 
   if (edge.dryRun && !edge.methods && !edge.paths && !edge.ports) {
-    report(edge.origin, `audited edge ${describeSource(from)} -> ${target} has no methods, paths or ports: it removes no access, so there is nothing to audit. ` +
+    report(edge.origin, `audited edge ${describeSource(from)} -> ${target()} has no methods, paths or ports: it removes no access, so there is nothing to audit. ` +
       'Audit the workload instead (addWorkload(name, { enforcement: Enforcement.DRY_RUN })), or give the edge the limits to audit');
   }
 
-  const methods = edge.methods ?? [];
-  const paths = edge.paths ?? [];
-  const ports = edge.ports ?? [];
+  const methods = edge.methods ?? NO_VALUES;
+  const paths = edge.paths ?? NO_VALUES;
+  const ports = edge.ports ?? NO_NUMBERS;
   if (edge.methods?.length === 0) report(edge.origin, 'methods is an empty list: Istio reads an empty list as "any"; omit it to allow every method, or name the methods');
   if (edge.paths?.length === 0) report(edge.origin, 'paths is an empty list: Istio reads an empty list as "any"; omit it to allow every path, or name the paths');
   if (edge.ports?.length === 0) report(edge.origin, 'ports is an empty list: Istio reads an empty list as "any"; omit it to allow every port, or name the ports');
@@ -474,10 +548,10 @@ function validateEdge(
   for (const path of paths) report(edge.origin, checkPath(path));
   for (const port of ports) report(edge.origin, checkPort('port', port));
 
-  const declared: ReadonlyMap<number, string> = workload.ports.length > 0 ? new Map(workload.ports.map((p) => [p.number, p.protocol])) : NO_PORTS;
+  const declared = declaredPortsOf(workload);
   if (declared.size > 0) {
     for (const port of ports) {
-      if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${target} (declared: ${[...declared.keys()].join(', ')})`);
+      if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${target()} (declared: ${[...declared.keys()].join(', ')})`);
     }
   }
   if (methods.length > 0 || paths.length > 0) {
@@ -485,14 +559,14 @@ function validateEdge(
     const scope = ports.length > 0 ? ports : [...declared.keys()];
     const tcp = scope.filter((p) => declared.get(p) !== undefined && !isHttpProtocol(declared.get(p)!));
     if (tcp.length > 0 && (ports.length > 0 || tcp.length === declared.size)) {
-      report(edge.origin, `methods/paths on TCP port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} of ${target}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. ` +
+      report(edge.origin, `methods/paths on TCP port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} of ${target()}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. ` +
         'Remove methods and paths, or limit the edge to the HTTP ports with ports: [...]');
     }
     // Every gRPC call is an HTTP/2 POST: any other method on a gRPC port never matches.
     const grpcOnly = scope.length > 0 && scope.every((p) => declared.get(p) === 'GRPC');
     const notPost = methods.filter((m) => m !== 'POST');
     if (grpcOnly && notPost.length > 0) {
-      report(edge.origin, `methods ${JSON.stringify(notPost)} on gRPC port${scope.length > 1 ? 's' : ''} ${scope.join(', ')} of ${target} never match: every gRPC call is a POST. ` +
+      report(edge.origin, `methods ${JSON.stringify(notPost)} on gRPC port${scope.length > 1 ? 's' : ''} ${scope.join(', ')} of ${target()} never match: every gRPC call is a POST. ` +
         'Limit gRPC calls with paths ("/package.Service/Method") instead');
     }
   }
@@ -501,23 +575,17 @@ function validateEdge(
   // identity rule is dead for plaintext clients. Declared plaintext ports are already open to any
   // plaintext client, so they are the user's explicit choice.
   if (!ns.dryRun && !ns.acceptPlaintextBypass) {
-    const scope = ports.length > 0 ? ports : [undefined];
-    const plaintext = scope.filter((p) => (p === undefined || !isPlaintextPort(workload, p)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, p)));
-    if (plaintext.length > 0) {
+    const open = (p: number | undefined) => (p === undefined || !isPlaintextPort(workload, p)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, p));
+    if (ports.length > 0 ? ports.some(open) : open(undefined)) {
       const mode = effectiveMode(mesh, ns, workload);
-      report(edge.origin, `edge ${describeSource(from)} -> ${target} matches on identity, but ${target} is ${mode} and accepts plaintext: ` +
+      report(edge.origin, `edge ${describeSource(from)} -> ${target()} matches on identity, but ${target()} is ${mode} and accepts plaintext: ` +
         'plaintext clients carry no identity, so they would be refused while the rule looks like it admits them. ' +
         'Make the workload STRICT, stage the namespace with enforcement: Enforcement.DRY_RUN, or set acceptPlaintextBypass: true');
     }
   }
 }
 
-function validateExternalService(
-  svc: ExternalServiceModel,
-  namespaces: Map<string, NamespaceModel>,
-  workloads: Map<string, { ns: NamespaceModel; workload: WorkloadModel }>,
-  report: Report,
-): void {
+function validateExternalService(svc: ExternalServiceModel, namespaces: Map<string, NamespaceModel>, findWorkload: FindWorkload, report: Report): void {
   report(svc.origin, checkDnsLabel('external service name', svc.name));
   report(svc.origin, checkExternalHost(svc.host));
   report(svc.origin, checkPort('port', svc.port));
@@ -535,7 +603,7 @@ function validateExternalService(
     const key = `${client.namespace}/${client.workload}`;
     if (seen.has(key)) report(svc.origin, `client ${key} is listed twice`);
     seen.add(key);
-    if (!workloads.has(key)) {
+    if (!findWorkload(client.namespace, client.workload)) {
       report(svc.origin, `client ${key} is not a workload declared in a ZeroTrustNamespace`);
     } else if (client.namespace !== svc.namespace) {
       report(svc.origin, `client ${key} is in another namespace: the ServiceEntry and DestinationRule are exported to "${svc.namespace}" only. Declare the external service in namespace ${client.namespace}`);
