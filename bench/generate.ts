@@ -6,7 +6,7 @@
 import { App } from 'cdk8s';
 import {
   AllowEdge, EdgeOptions, Enforcement, ExternalMtlsService, IPeer, MtlsMode, Peer, Workload, WorkloadPort,
-  ZeroTrustMesh, ZeroTrustNamespace,
+  ZeroTrustMesh, ZeroTrustNamespace, ZeroTrustNamespaceProps,
 } from '../lib';
 
 /**
@@ -84,13 +84,55 @@ export interface GeneratedMesh {
   readonly externalServices: number;
 }
 
-interface NsInfo {
-  readonly index: number;
-  readonly chart: ZeroTrustNamespace;
+/**
+ * What the generated app declares, as plain data: every random choice is made here, so that
+ * building the mesh (buildMesh) is only the calls a hand-written app makes to the public API. A
+ * policy repository declares its mesh in code or reads it from an inventory; it never draws random
+ * numbers or checks its own choices against a dense mesh, so that work is the benchmark's, not
+ * the app's, and the floor does not pay it either (its documents are read before its clock).
+ */
+export interface MeshPlan {
+  readonly namespaces: readonly PlannedNamespace[];
+  readonly edges: readonly PlannedEdge[];
+  readonly externalServices: readonly PlannedExternalService[];
+}
+
+interface PlannedNamespace {
   readonly name: string;
-  readonly dryRun: boolean;
-  readonly denied: ReadonlySet<string>;
-  readonly workloads: Workload[];
+  readonly props: { -readonly [K in keyof ZeroTrustNamespaceProps]?: ZeroTrustNamespaceProps[K] };
+  readonly workloads: readonly PlannedWorkload[];
+}
+
+interface PlannedWorkload {
+  readonly name: string;
+  readonly serviceAccount?: string;
+  readonly labels?: Record<string, string>;
+  readonly plaintext?: { port: number; methods: string[]; paths: string[]; ipBlocks?: string[] }[];
+  /** Declared ports: [number, 'http' | 'grpc'] (WorkloadPort objects are made when the app is built). */
+  readonly ports?: readonly (readonly [number, 'http' | 'grpc'])[];
+}
+
+/** A workload: [namespace index, workload index]. */
+type WorkloadRef = readonly [number, number];
+
+type PlannedSource =
+  | { readonly kind: 'workload'; readonly ref: WorkloadRef }
+  | { readonly kind: 'namespace'; readonly namespace: number; readonly as: 'chart' | 'peer' }
+  | { readonly kind: 'shared'; readonly index: number };
+
+interface PlannedEdge {
+  readonly to: WorkloadRef;
+  readonly from: PlannedSource;
+  readonly options: { -readonly [K in keyof EdgeOptions]: EdgeOptions[K] };
+  /** How the app declares it: `new AllowEdge(dest, id, ...)`, `source.allowTo(dest)` or `dest.allowFrom(source)`. */
+  readonly form: 'AllowEdge' | 'allowTo' | 'allowFrom';
+  readonly id?: string;
+}
+
+interface PlannedExternalService {
+  readonly namespace: number;
+  readonly clients: readonly number[];
+  readonly files: boolean;
 }
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
@@ -102,20 +144,24 @@ const pad = (n: number, width: number) => String(n).padStart(width, '0');
  * external mTLS service.
  */
 export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh {
+  return buildMesh(app, planMesh(size, seed));
+}
+
+/** Every random choice of the mesh of `size`: the same seed gives the same plan. */
+export function planMesh(size: MeshSize, seed = 42): MeshPlan {
   const random = prng(seed);
   const int = (n: number) => Math.floor(random() * n);
   const chance = (p: number) => random() < p;
 
-  const mesh = new ZeroTrustMesh(app, 'mesh', { trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT });
   const width = String(size.namespaces).length;
   const nsNames = Array.from({ length: size.namespaces }, (_, i) => `team-${pad(i, width)}`);
 
   // Namespaces and workloads: workloads are spread evenly, the remainder over the first namespaces.
-  const namespaces: NsInfo[] = [];
+  const namespaces: PlannedNamespace[] = [];
+  const denials: Set<string>[] = [];
   const nameWidth = Math.max(3, String(Math.ceil(size.workloads / size.namespaces) - 1).length);
   const perNs = Math.floor(size.workloads / size.namespaces);
   let remainder = size.workloads - perNs * size.namespaces;
-  let workloadCount = 0;
   for (let i = 0; i < size.namespaces; i++) {
     const name = nsNames[i];
     const dryRun = chance(0.05);
@@ -127,76 +173,78 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
       denied.add(other);
       denied.add(`sandbox-${pad(int(100), 2)}`);
     }
-    const chart = new ZeroTrustNamespace(app, name, {
-      mesh,
+    const props: PlannedNamespace['props'] = {
       mtls: dryRun ? MtlsMode.PERMISSIVE : MtlsMode.STRICT,
       enforcement: dryRun ? Enforcement.DRY_RUN : Enforcement.ENFORCED,
       ...(denied.size > 0 ? { denyFromNamespaces: [...denied] } : {}),
       ...(chance(0.3) ? { labels: { team: name, 'cost-center': `cc-${pad(int(50), 2)}` } } : {}),
-    });
-    const info: NsInfo = { index: i, chart, name, dryRun, denied, workloads: [] };
+    };
+    const workloads: PlannedWorkload[] = [];
     const count = perNs + (remainder-- > 0 ? 1 : 0);
     for (let w = 0; w < count; w++) {
       const wname = `svc-${pad(w, nameWidth)}`;
       const plaintext = chance(0.1);
       const declarePorts = chance(0.2);
-      info.workloads.push(chart.addWorkload(wname, {
+      workloads.push({
+        name: wname,
         ...(chance(0.25) ? { serviceAccount: `${wname}-sa` } : {}),
         ...(chance(0.15) ? { labels: { app: wname, tier: 'backend' } } : {}),
         // A metrics port for a scraper without a sidecar, limited to what it needs (an unlimited
         // exception on a port that also serves identity edges is refused).
         ...(plaintext ? { plaintext: [{ port: 9090, methods: ['GET'], paths: ['/metrics'], ...(chance(0.5) ? { ipBlocks: ['10.0.0.0/16'] } : {}) }] } : {}),
-        ...(declarePorts ? { ports: [WorkloadPort.http(8080), ...(plaintext ? [WorkloadPort.http(9090)] : []), WorkloadPort.grpc(9000)] } : {}),
-      }));
-      workloadCount++;
+        ...(declarePorts ? { ports: [[8080, 'http'], ...(plaintext ? [[9090, 'http'] as const] : []), [9000, 'grpc']] as const } : {}),
+      });
     }
-    namespaces.push(info);
+    namespaces.push({ name, props, workloads });
+    denials.push(denied);
   }
 
   // Edges: each destination gets distinct sources, so that no two edges share a construct id or
   // make each other dead rules.
-  const allWorkloads = namespaces.flatMap((ns) => ns.workloads.map((w) => ({ ns, w })));
-  const sharedPeers: IPeer[] = [
-    Peer.serviceAccount('istio-ingress', 'ingress-gateway'),
-    Peer.serviceAccount('monitoring', 'blackbox-exporter', { trustDomain: 'ops.example.com' }),
-    Peer.anyAuthenticated(),
-  ];
-  const used = new Map<Workload, Set<string>>();
-  let edgeCount = 0;
+  const allWorkloads: WorkloadRef[] = namespaces.flatMap((ns, n) => ns.workloads.map((_, w) => [n, w] as const));
+  const sharedNamespaces = ['istio-ingress', 'monitoring', undefined]; // the shared peers of buildMesh
+  const sharedNames = ['sa.istio-ingress.ingress-gateway', 'sa.monitoring.blackbox-exporter', 'any-authenticated'];
+  const used = new Map<string, Set<string>>();
+  const edges: PlannedEdge[] = [];
   let attempts = 0;
-  while (edgeCount < size.edges) {
+  while (edges.length < size.edges) {
     if (++attempts > size.edges * 20) throw new Error('generator could not place every edge; the mesh is too dense');
     // 70% of the edges stay in the destination's namespace or its neighbours: teams talk to teams.
     const dest = allWorkloads[int(allWorkloads.length)];
-    let source: IPeer;
+    let source: PlannedSource;
+    let sourceName: string;
     let sourceNamespace: string | undefined;
     let wide = false; // a namespace or any identity: it contains other sources
     const kind = random();
     if (kind < 0.85) {
       const local = chance(size.localShare);
-      const nsIndex = local ? Math.min(size.namespaces - 1, Math.max(0, dest.ns.index + int(3) - 1)) : int(size.namespaces);
+      const nsIndex = local ? Math.min(size.namespaces - 1, Math.max(0, dest[0] + int(3) - 1)) : int(size.namespaces);
       const ns = namespaces[nsIndex];
-      const w = ns.workloads[int(ns.workloads.length)];
-      if (w === undefined || w === dest.w) continue;
-      source = w;
+      const w = int(ns.workloads.length);
+      if (ns.workloads[w] === undefined || (nsIndex === dest[0] && w === dest[1])) continue;
+      source = { kind: 'workload', ref: [nsIndex, w] };
+      sourceName = `${ns.name}.${ns.workloads[w].name}`;
       sourceNamespace = ns.name;
     } else if (kind < 0.93) {
-      const ns = namespaces[int(size.namespaces)];
-      source = chance(0.5) ? ns.chart : Peer.namespace(ns.name);
-      sourceNamespace = ns.name;
+      const nsIndex = int(size.namespaces);
+      source = { kind: 'namespace', namespace: nsIndex, as: chance(0.5) ? 'chart' : 'peer' };
+      sourceName = `ns.${namespaces[nsIndex].name}`;
+      sourceNamespace = namespaces[nsIndex].name;
       wide = true;
     } else {
-      source = sharedPeers[int(sharedPeers.length)];
-      sourceNamespace = source === sharedPeers[2] ? undefined : source.peerName.split('.')[1];
-      wide = source === sharedPeers[2];
+      const index = int(sharedNames.length);
+      source = { kind: 'shared', index };
+      sourceName = sharedNames[index];
+      sourceNamespace = sharedNamespaces[index];
+      wide = index === 2;
     }
-    if (sourceNamespace !== undefined && dest.ns.denied.has(sourceNamespace)) continue;
+    if (sourceNamespace !== undefined && denials[dest[0]].has(sourceNamespace)) continue;
 
-    const options: { -readonly [K in keyof EdgeOptions]: EdgeOptions[K] } = {};
+    const options: PlannedEdge['options'] = {};
     if (chance(0.3)) {
       const l7 = int(3);
       if (l7 === 0) options.methods = ['GET'];
-      if (l7 === 1) { options.methods = ['GET', 'POST']; options.paths = [`/api/v1/${dest.w.name}/*`]; }
+      if (l7 === 1) { options.methods = ['GET', 'POST']; options.paths = [`/api/v1/${namespaces[dest[0]].workloads[dest[1]].name}/*`]; }
       // Port 8080 is never a plaintext port, and is declared on every workload that declares ports.
       if (l7 === 2) { options.ports = [8080]; options.paths = ['/healthz', '/api/*']; }
     }
@@ -206,41 +254,77 @@ export function generateMesh(app: App, size: MeshSize, seed = 42): GeneratedMesh
     // Limited, such an edge would still contain the limits of an edge from a source inside it (the
     // same random limits): a method only wide edges use, one per kind, so that neither contains
     // the other (HEAD from a namespace, OPTIONS from any identity).
-    if (wide) options.methods = [source === sharedPeers[2] ? 'OPTIONS' : 'HEAD'];
+    if (wide) options.methods = [source.kind === 'shared' && source.index === 2 ? 'OPTIONS' : 'HEAD'];
     // One edge per source and destination: a second edge from the same source with other limits
     // would be refused as a dead rule when either has no limits.
-    const key = source.peerName;
-    let seen = used.get(dest.w);
-    if (!seen) used.set(dest.w, (seen = new Set()));
-    if (seen.has(key)) continue;
-    seen.add(key);
+    const destKey = `${dest[0]}/${dest[1]}`;
+    let seen = used.get(destKey);
+    if (!seen) used.set(destKey, (seen = new Set()));
+    if (seen.has(sourceName)) continue;
+    seen.add(sourceName);
 
-    if (chance(0.1)) {
-      new AllowEdge(dest.w, `edge-${edgeCount}`, { from: source, to: dest.w, ...options });
-    } else if (source instanceof Workload && chance(0.5)) {
-      source.allowTo(dest.w, options);
-    } else {
-      dest.w.allowFrom(source, options);
-    }
-    edgeCount++;
+    if (chance(0.1)) edges.push({ to: dest, from: source, options, form: 'AllowEdge', id: `edge-${edges.length}` });
+    else if (source.kind === 'workload' && chance(0.5)) edges.push({ to: dest, from: source, options, form: 'allowTo' });
+    else edges.push({ to: dest, from: source, options, form: 'allowFrom' });
   }
 
   // External services, one namespace in ten, called by one or two of its workloads.
-  let externalCount = 0;
-  for (const ns of namespaces) {
-    if (ns.workloads.length === 0) continue;
-    if (size.external === 'tenth' ? !chance(0.1) : ns.index % 3 === 2) continue;
-    const clients = [ns.workloads[0], ...(ns.workloads.length > 1 && chance(0.5) ? [ns.workloads[1]] : [])];
-    const files = chance(0.5);
-    new ExternalMtlsService(ns.chart, `payments-api`, {
+  const externalServices: PlannedExternalService[] = [];
+  namespaces.forEach((ns, index) => {
+    if (ns.workloads.length === 0) return;
+    if (size.external === 'tenth' ? !chance(0.1) : index % 3 === 2) return;
+    const clients = [0, ...(ns.workloads.length > 1 && chance(0.5) ? [1] : [])];
+    externalServices.push({ namespace: index, clients, files: chance(0.5) });
+  });
+
+  return { namespaces, edges, externalServices };
+}
+
+/** Declares the planned mesh in `app` through the public API, as a hand-written app would. */
+export function buildMesh(app: App, plan: MeshPlan): GeneratedMesh {
+  const mesh = new ZeroTrustMesh(app, 'mesh', { trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT });
+  const charts: ZeroTrustNamespace[] = [];
+  const workloads: Workload[][] = [];
+  let workloadCount = 0;
+  for (const ns of plan.namespaces) {
+    const chart = new ZeroTrustNamespace(app, ns.name, { mesh, ...ns.props });
+    charts.push(chart);
+    workloads.push(ns.workloads.map((w) => {
+      workloadCount++;
+      const { name, ports, ...options } = w;
+      return chart.addWorkload(name, {
+        ...options,
+        ...(ports ? { ports: ports.map(([port, protocol]) => (protocol === 'http' ? WorkloadPort.http(port) : WorkloadPort.grpc(port))) } : {}),
+      });
+    }));
+  }
+
+  const sharedPeers: IPeer[] = [
+    Peer.serviceAccount('istio-ingress', 'ingress-gateway'),
+    Peer.serviceAccount('monitoring', 'blackbox-exporter', { trustDomain: 'ops.example.com' }),
+    Peer.anyAuthenticated(),
+  ];
+  for (const edge of plan.edges) {
+    const dest = workloads[edge.to[0]][edge.to[1]];
+    const from = edge.from;
+    const source: IPeer = from.kind === 'workload' ? workloads[from.ref[0]][from.ref[1]]
+      : from.kind === 'namespace' ? (from.as === 'chart' ? charts[from.namespace] : Peer.namespace(plan.namespaces[from.namespace].name))
+        : sharedPeers[from.index];
+    if (edge.form === 'AllowEdge') new AllowEdge(dest, edge.id!, { from: source, to: dest, ...edge.options });
+    else if (edge.form === 'allowTo') (source as Workload).allowTo(dest, edge.options);
+    else dest.allowFrom(source, edge.options);
+  }
+
+  for (const svc of plan.externalServices) {
+    const ns = plan.namespaces[svc.namespace];
+    new ExternalMtlsService(charts[svc.namespace], 'payments-api', {
       host: `payments.${ns.name}.example.com`,
-      clients,
-      ...(files
+      clients: svc.clients.map((i) => workloads[svc.namespace][i]),
+      ...(svc.files
         ? { clientCertificate: '/etc/certs/cert.pem', privateKey: '/etc/certs/key.pem', caCertificates: '/etc/certs/ca.pem' }
         : { credentialName: `${ns.name}-client-cert` }),
     });
-    externalCount++;
   }
 
-  return { mesh, namespaces: size.namespaces, workloads: workloadCount, edges: edgeCount, externalServices: externalCount };
+  return { mesh, namespaces: plan.namespaces.length, workloads: workloadCount, edges: plan.edges.length, externalServices: plan.externalServices.length };
 }
