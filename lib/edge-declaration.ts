@@ -49,17 +49,8 @@ export class EdgeDeclaration implements IAllowEdge {
   /** Checks the options and fails at the call that declared the edge, naming `declaredBy`. */
   constructor(public readonly from: IPeer, public readonly to: Workload, options: EdgeOptions, public readonly declaredBy: string) {
     if (from === undefined || from === null || typeof from._toSource !== 'function') failEarly(declaredBy, 'from must be a workload, a ZeroTrustNamespace or a Peer');
-    for (const field of ['methods', 'paths', 'ports'] as const) {
-      const list = options[field];
-      if (list !== undefined && list.length === 0) {
-        // Istio reads an absent or empty field as "any value": an empty list would widen the rule.
-        failEarly(declaredBy, `${field} is an empty list: Istio reads an empty list as "any". Omit ${field} to allow every value, or name the values`);
-      }
-    }
-    failEarly(declaredBy,
-      ...(options.methods ?? []).map(checkMethod),
-      ...(options.paths ?? []).map(checkPath),
-      ...(options.ports ?? []).map((p) => checkPort('port', p)));
+    // Most edges have no limits: nothing to check then, and nothing allocated (edges are the bulk of a mesh).
+    if (options.methods !== undefined || options.paths !== undefined || options.ports !== undefined) checkLimits(options, declaredBy);
     this.sourceTrustDomain = foreignTrustDomain(from, to, declaredBy);
     // Copied, so that changing the caller's arrays later cannot change the declared edge, and frozen,
     // so that the model can share them (toModel).
@@ -86,6 +77,21 @@ export class EdgeDeclaration implements IAllowEdge {
     edge.origin = this.declaredBy;
     return edge as EdgeModel;
   }
+}
+
+/** The limits of an edge, each value checked; the first problem fails the declaration. */
+function checkLimits(options: EdgeOptions, declaredBy: string): void {
+  for (const field of ['methods', 'paths', 'ports'] as const) {
+    const list = options[field];
+    if (list !== undefined && list.length === 0) {
+      // Istio reads an absent or empty field as "any value": an empty list would widen the rule.
+      failEarly(declaredBy, `${field} is an empty list: Istio reads an empty list as "any". Omit ${field} to allow every value, or name the values`);
+    }
+  }
+  failEarly(declaredBy,
+    ...(options.methods ?? []).map(checkMethod),
+    ...(options.paths ?? []).map(checkPath),
+    ...(options.ports ?? []).map((p) => checkPort('port', p)));
 }
 
 /** The mesh a library-made peer belongs to, if it is declared in one. */

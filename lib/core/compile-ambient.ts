@@ -26,13 +26,13 @@ import {
   DestinationRuleSpec, DestinationRuleSpecTrafficPolicyPortLevelSettingsTlsMode, ServiceEntrySpec, ServiceEntrySpecLocation,
   ServiceEntrySpecResolution, toJson_DestinationRuleSpec, toJson_ServiceEntrySpec,
 } from '../../imports/networking.istio.io';
-import { AuthorizationPolicySpecAction, AuthorizationPolicySpecRules } from '../../imports/security.istio.io';
+import { AuthorizationPolicySpecAction } from '../../imports/security.istio.io';
 import {
   DATAPLANE_ANNOTATION, DATAPLANE_MODE_LABEL, INGRESS_USE_WAYPOINT_LABEL, REQUIRED_LABELS_ANNOTATION, USE_WAYPOINT_LABEL,
   WAYPOINT_CLASS, WAYPOINT_FOR_LABEL,
 } from './annotations';
 import {
-  authorizationPolicy, compileClientTls, compileNamespace, compileWorkload, document, edgeRule, IstioDocument, mergeRules, NETWORKING_API,
+  authorizationPolicy, compileClientTls, compileNamespace, compileWorkload, document, edgeRule, headOf, IstioDocument, MergeableRule, mergeRules, NETWORKING_API,
   SECURITY_API,
 } from './compile';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
@@ -126,7 +126,10 @@ export function compileAmbientNamespace(
 
 /** The edges of an L7-protected workload, enforced by the waypoint for its Service. */
 function waypointPolicy(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: readonly EdgeModel[]): IstioDocument {
-  const rules: { rule: AuthorizationPolicySpecRules; origin: string }[] = edges.map((edge) => ({ rule: edgeRule(mesh, edge), origin: edge.origin }));
+  const rules: MergeableRule[] = edges.map((edge) => {
+    const rule = edgeRule(mesh, edge);
+    return { rule, origin: edge.origin, head: headOf(rule) };
+  });
   const merged = mergeRules(rules);
   return authorizationPolicy(ns, `${workload.name}-waypoint-allow`, {
     action: AuthorizationPolicySpecAction.ALLOW,

@@ -147,9 +147,10 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
   }
 
   // Rules are built in their output form: the schema's key order, every list a fresh array.
-  const rules: { rule: AuthorizationPolicySpecRules; origin: string; key?: string; audited?: boolean }[] = edges.map((edge) => ({
-    rule: edgeRule(mesh, edge), origin: edge.origin, ...(edge.dryRun ? { audited: true } : {}),
-  }));
+  const rules: (MergeableRule & { audited?: boolean })[] = edges.map((edge) => {
+    const rule = edgeRule(mesh, edge);
+    return edge.dryRun ? { rule, origin: edge.origin, head: headOf(rule), audited: true } : { rule, origin: edge.origin, head: headOf(rule) };
+  });
   if (plaintextPorts.length > 0) {
     // The namespace's allow-nothing policy would block the scraper: admit plaintext requests (no
     // peer identity) on exactly these ports, optionally only from the given addresses.
@@ -198,7 +199,10 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
   }
   const enforced = rules.filter((r) => !r.audited);
   if (enforced.length > 0) docs.push(allowPolicy(ns, `${workload.name}-allow`, selector, enforced));
-  const standIn = edges.filter((e) => e.dryRun).map((edge) => ({ rule: { from: [{ source: sourceFields(mesh, edge.from) }] }, origin: edge.origin }));
+  const standIn = edges.filter((e) => e.dryRun).map((edge) => {
+    const rule = { from: [{ source: sourceFields(mesh, edge.from) }] };
+    return { rule, origin: edge.origin, head: headOf(rule) };
+  });
   docs.push(allowPolicy(ns, `${workload.name}-audit-open`, selector, standIn,
     { [AUDIT_STAND_IN_ANNOTATION]: `limits of ${sortedUnique(standIn.map((r) => r.origin)).join(', ')}` }));
   return docs;
@@ -207,7 +211,7 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
 /** One ALLOW policy for a destination workload, its rules merged and sorted (mergeRules). */
 function allowPolicy(
   ns: NamespaceModel, name: string, selector: { matchLabels: Record<string, string> },
-  rules: readonly { rule: AuthorizationPolicySpecRules; origin: string; key?: string }[], annotations: Record<string, string> = {},
+  rules: readonly MergeableRule[], annotations: Record<string, string> = {},
 ): IstioDocument {
   // No rule: an ALLOW policy that admits nothing (only in audit mode, for a workload without edges).
   if (rules.length === 0) return authorizationPolicy(ns, name, { selector, action: AuthorizationPolicySpecAction.ALLOW }, [ns.origin], annotations);
@@ -216,24 +220,69 @@ function allowPolicy(
 }
 
 /**
- * Identical rules from different declarations collapse into one, and rules are sorted so that
- * declaration order never shows in the output; one origin entry per rule.
+ * A rule to merge: `key` is its sort and merge key when it is not `JSON.stringify(rule)`; `head` is
+ * the one source field and value of a rule built by edgeRule (headOf), which orders it without
+ * serializing it.
  */
-export function mergeRules(rules: readonly { rule: AuthorizationPolicySpecRules; origin: string; key?: string }[]): { rules: AuthorizationPolicySpecRules[]; origins: string[] } {
-  let sorted: { rule: AuthorizationPolicySpecRules; origins: string[] }[];
-  if (rules.length === 1) {
-    sorted = [{ rule: rules[0].rule, origins: [rules[0].origin] }]; // nothing to merge or sort
-  } else {
-    const merged = new Map<string, { rule: AuthorizationPolicySpecRules; origins: string[] }>();
-    for (const { rule, origin, key: given } of rules) {
-      const key = given ?? JSON.stringify(rule);
-      const entry = merged.get(key);
-      if (entry) entry.origins.push(origin);
-      else merged.set(key, { rule, origins: [origin] });
+export interface MergeableRule {
+  readonly rule: AuthorizationPolicySpecRules;
+  readonly origin: string;
+  readonly key?: string;
+  readonly head?: RuleHead;
+}
+
+/** The source of a rule `{ from: [{ source: { <field>: [<value>] } }], to?: ... }`. */
+export interface RuleHead {
+  readonly field: 'principals' | 'namespaces';
+  readonly value: string;
+}
+
+// Printable ASCII above '"' except '\\': such a value is written into JSON as it is, and every one of
+// its characters sorts after the '"' that closes it there.
+const PLAIN_JSON_TEXT = /^[\x23-\x5b\x5d-\x7e]*$/;
+
+/**
+ * The head of a rule built by edgeRule or sourceFields, when comparing heads orders rules as
+ * comparing their JSON does: the JSON of such a rule starts with `{"from":[{"source":{"<field>":
+ * ["<value>"]`, and for plain values, two different (field, value) pairs sort like those prefixes.
+ */
+export function headOf(rule: AuthorizationPolicySpecRules): RuleHead | undefined {
+  const source = rule.from![0].source!;
+  const field = source.principals !== undefined ? 'principals' : 'namespaces';
+  const value = source[field]![0];
+  return PLAIN_JSON_TEXT.test(value) ? { field, value } : undefined;
+}
+
+/**
+ * Identical rules from different declarations collapse into one, and rules are sorted so that
+ * declaration order never shows in the output; one origin entry per rule. The order is that of
+ * the rules' keys (their JSON unless given); rules with different heads are ordered by their heads,
+ * which is the same order, and only rules with the same source are serialized.
+ */
+export function mergeRules(rules: readonly MergeableRule[]): { rules: AuthorizationPolicySpecRules[]; origins: string[] } {
+  if (rules.length === 1) return { rules: [rules[0].rule], origins: [rules[0].origin] }; // nothing to merge or sort
+  const keys = new Map<MergeableRule, string>();
+  const keyOf = (r: MergeableRule) => {
+    let key = r.key ?? keys.get(r);
+    if (key === undefined) keys.set(r, (key = JSON.stringify(r.rule)));
+    return key;
+  };
+  const compare = (a: MergeableRule, b: MergeableRule) => {
+    const [x, y] = [a.key === undefined ? a.head : undefined, b.key === undefined ? b.head : undefined];
+    if (x !== undefined && y !== undefined) {
+      if (x.field !== y.field) return compareStrings(x.field, y.field);
+      if (x.value !== y.value) return compareStrings(x.value, y.value);
     }
-    sorted = [...merged.entries()].sort(([a], [b]) => compareStrings(a, b)).map(([, v]) => v);
+    return compareStrings(keyOf(a), keyOf(b));
+  };
+  // A stable sort keeps equal rules in declaration order: merged, their origins are in that order.
+  const sorted = [...rules].sort(compare);
+  const merged: { rule: AuthorizationPolicySpecRules; origins: string[] }[] = [];
+  for (let i = 0; i < sorted.length; i++) {
+    if (i > 0 && compare(sorted[i - 1], sorted[i]) === 0) merged[merged.length - 1].origins.push(sorted[i].origin);
+    else merged.push({ rule: sorted[i].rule, origins: [sorted[i].origin] });
   }
-  return { rules: sorted.map((r) => r.rule), origins: sorted.map((r) => (r.origins.length === 1 ? r.origins[0] : sortedUnique(r.origins).join(' & '))) };
+  return { rules: merged.map((r) => r.rule), origins: merged.map((r) => (r.origins.length === 1 ? r.origins[0] : sortedUnique(r.origins).join(' & '))) };
 }
 
 export function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
