@@ -7,6 +7,7 @@ import * as Options from './options/schemas';
 import type { IPeer } from './peer';
 import type { EdgeOptions } from './types';
 import { IWorkload, Workload } from './workload';
+import { useDictionaryChildren } from './zero-trust-mesh';
 
 export interface AllowEdgeProps extends EdgeOptions {
   /** Who may call: a workload, a namespace, or a Peer. */
@@ -34,6 +35,8 @@ export class AllowEdge extends Construct implements IAllowEdge {
   constructor(scope: Construct, id: string, props: AllowEdgeProps) {
     const where = pathOf('AllowEdge', scope, id); // checks the scope and the id first
     props = fastAllowEdgeProps(props) ?? checkInput(where, { argument: 'props' }, Options.allowEdgeProps, props);
+    // A workload's children table is made when its first AllowEdge comes (see useDictionaryChildren).
+    if (scope instanceof Workload) useDictionaryChildren(scope);
     super(scope, id);
     if (!(props.to instanceof Workload)) {
       failEarly(this.node.path, `edge to ${props.to?.namespaceName}/${props.to?.name}: the destination is outside any ZeroTrustNamespace, so no policy can be emitted for it. ` +
@@ -45,7 +48,8 @@ export class AllowEdge extends Construct implements IAllowEdge {
     const declaration = new EdgeDeclaration(props.from, props.to as Workload, props, this.node.path);
     ({ from: this.from, to: this.to, methods: this.methods, paths: this.paths, ports: this.ports, enforcement: this.enforcement, declaredBy: this.declaredBy } = declaration);
     // The destination contributes the edge to the model; the edge reports its own issues.
-    this.to._addInbound(this, declaration);
+    declaration.declaredAs = this;
+    this.to._addInbound(declaration);
     this.to.namespace.mesh._attach(this);
   }
 }

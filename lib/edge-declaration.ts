@@ -43,6 +43,8 @@ export class EdgeDeclaration implements IAllowEdge {
   public readonly paths?: readonly string[];
   public readonly ports?: readonly number[];
   public readonly enforcement?: Enforcement;
+  /** The AllowEdge construct that declared the edge, when it was not allowFrom/allowTo. */
+  public declaredAs?: IAllowEdge;
   /** The trust domain of the source's own mesh, when it is not the destination's. */
   private readonly sourceTrustDomain?: string;
 

@@ -10,7 +10,6 @@ import { fastEdgeOptions } from './options/fast';
 import * as Options from './options/schemas';
 import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
-import { useDictionaryChildren } from './zero-trust-mesh';
 
 export interface WorkloadOptions {
   /**
@@ -132,7 +131,7 @@ export class Workload extends Construct implements IWorkload {
   /** Ids of the edges declared with allowFrom/allowTo: plain records, not constructs (see EdgeDeclaration). */
   private readonly recordedIds = new Set<string>();
   /** Every edge toward this workload, however declared, in declaration order. */
-  private readonly inbound: { readonly edge: IAllowEdge; readonly declaration: EdgeDeclaration }[] = [];
+  private readonly inbound: EdgeDeclaration[] = [];
   /**
    * The construct path, computed once: constructs rebuild it from the scopes on every read, and
    * every edge toward the workload names it (`<path>/from-<peer>`). A construct never moves.
@@ -148,12 +147,7 @@ export class Workload extends Construct implements IWorkload {
     if (!isBareObject(props)) props = checkInput(where, { argument: 'options', optional: true }, Options.workloadOptions, props);
     super(scope, id);
     brandDeclaredWorkload(this);
-    useDictionaryChildren(this); // its children are AllowEdges with user-chosen ids
     this.path = this.node.path;
-    // An edge recorded by allowFrom is identified as `<path>/from-<peer>`: a child construct with that
-    // id would be a second declaration with the same path. Checked once at synth, in either order of
-    // declaration, rather than with a child lookup at every allowFrom.
-    this.node.addValidation({ validate: () => this.edgeIdClashes() });
     if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
     this.namespace = scope;
     this.name = id;
@@ -162,24 +156,32 @@ export class Workload extends Construct implements IWorkload {
     this.labels = { ...(props.labels ?? { app: id }) };
     this.mtls = props.mtls;
     this.enforcement = props.enforcement ?? Enforcement.ENFORCED;
-    this.plaintextPorts = [...(props.plaintextPorts ?? [])];
-    this.plaintextIpBlocks = [...(props.plaintextIpBlocks ?? [])];
-    this.plaintextExceptions = props.plaintext ?? []; // fresh objects and arrays from the schema
-    this.ports = [...(props.ports ?? [])];
+    // Copies of the caller's lists; an absent list is one shared, frozen empty list (most workloads
+    // declare none, and a mesh has tens of thousands of workloads).
+    this.plaintextPorts = props.plaintextPorts ? [...props.plaintextPorts] : NO_NUMBERS;
+    this.plaintextIpBlocks = props.plaintextIpBlocks ? [...props.plaintextIpBlocks] : NO_STRINGS;
+    this.plaintextExceptions = props.plaintext ?? NO_EXCEPTIONS; // fresh objects and arrays from the schema
+    this.ports = props.ports ? [...props.ports] : NO_PORTS;
     this.peerName = `${this.namespaceName}.${id}`;
 
-    failEarly(this.node.path,
+    failEarly(this.path,
       checkDnsLabel('workload name', id),
       checkDnsSubdomain('service account', this.serviceAccount),
-      checkLabels('labels', this.labels),
+      checkLabels('labels', this.labels));
+    if (props.plaintextPorts || props.plaintextIpBlocks || props.plaintext || props.ports) this.checkLists(props);
+    scope._addWorkload(this);
+  }
+
+  /** The lists of the options: none empty, every value checked. */
+  private checkLists(props: WorkloadProps): void {
+    for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['plaintext', props.plaintext], ['ports', props.ports]] as const) {
+      if (list !== undefined && list.length === 0) failEarly(this.path, `${field} is an empty list; omit it instead`);
+    }
+    failEarly(this.path,
       ...this.plaintextPorts.map((p) => checkPort('plaintext port', p)),
       ...this.plaintextIpBlocks.map(checkIpBlock),
       ...this.plaintextExceptions.flatMap((e, i) => checkPlaintextException(`plaintext[${i}]`, e)),
       ...this.ports.map((p) => checkPort('port', p.number)));
-    for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['plaintext', props.plaintext], ['ports', props.ports]] as const) {
-      if (list !== undefined && list.length === 0) failEarly(this.node.path, `${field} is an empty list; omit it instead`);
-    }
-    scope._addWorkload(this);
   }
 
   /**
@@ -201,7 +203,7 @@ export class Workload extends Construct implements IWorkload {
     }
     const edge = new EdgeDeclaration(peer, this, options, declaredBy);
     this.recordedIds.add(id);
-    this.inbound.push({ edge, declaration: edge });
+    this.inbound.push(edge);
     this.namespace.mesh._changed();
     return edge;
   }
@@ -217,11 +219,16 @@ export class Workload extends Construct implements IWorkload {
    * declaration order: for checks of your own (an Aspect, a test) over what the policy admits.
    */
   public get inboundEdges(): readonly IAllowEdge[] {
-    return this.inbound.map((i) => i.edge);
+    return this.inbound.map((declaration) => declaration.declaredAs ?? declaration);
   }
 
-  /** Child constructs whose id is also the id of an edge recorded by allowFrom/allowTo. */
-  private edgeIdClashes(): string[] {
+  /**
+   * @internal Checks of the workload itself, run at synth: an edge recorded by allowFrom is
+   * identified as `<path>/from-<peer>`, and a child construct with that id would be a second
+   * declaration with the same path. Checked once, in either order of declaration, rather than with
+   * a child lookup at every allowFrom.
+   */
+  public _ownIssues(): string[] {
     const clashes: string[] = [];
     for (const child of this.node.children) {
       const id = child.node.id;
@@ -236,14 +243,14 @@ export class Workload extends Construct implements IWorkload {
     return this.recordedIds.has(id);
   }
 
-  /** @internal Records an AllowEdge construct toward this workload. */
-  public _addInbound(edge: IAllowEdge, declaration: EdgeDeclaration): void {
-    this.inbound.push({ edge, declaration });
+  /** @internal Records an edge declared as an AllowEdge construct (its `declaredAs`) toward this workload. */
+  public _addInbound(declaration: EdgeDeclaration): void {
+    this.inbound.push(declaration);
   }
 
   /** @internal The edges toward this workload, in the intent model. */
   public _contributeEdges(edges: EdgeModel[]): void {
-    for (const { declaration } of this.inbound) edges.push(declaration.toModel());
+    for (const declaration of this.inbound) edges.push(declaration.toModel());
   }
 
   /** @internal */
@@ -273,6 +280,11 @@ export class Workload extends Construct implements IWorkload {
     };
   }
 }
+
+const NO_NUMBERS: readonly number[] = Object.freeze([]);
+const NO_STRINGS: readonly string[] = Object.freeze([]);
+const NO_EXCEPTIONS: readonly PlaintextException[] = Object.freeze([]);
+const NO_PORTS: readonly WorkloadPort[] = Object.freeze([]);
 
 /** The default options of allowFrom/allowTo, recognised without a schema check. */
 const EMPTY: EdgeOptions = Object.freeze({});

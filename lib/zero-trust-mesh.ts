@@ -86,7 +86,8 @@ export class ZeroTrustMesh extends Chart {
    * the edges it recorded with allowFrom/allowTo. Other origins (a model built by hand) are
    * reported by the mesh.
    */
-  private readonly reporters = new Map<string, IConstruct>();
+  /** The constructs that report issues of their own path (see reporterOf). */
+  private readonly attached = new WeakSet<IConstruct>();
   private compiled?: { readonly version: number; readonly result: CompiledMesh | ZeroTrustValidationError; readonly messages: Map<IConstruct, string[]> };
   private version = 0;
 
@@ -125,24 +126,20 @@ export class ZeroTrustMesh extends Chart {
 
   /**
    * @internal
-   * Makes a construct report the validation issues whose origin is its own path. Validation runs
-   * once per synth: App.synth() calls every construct's validations, and all of them read the one
-   * cached compilation.
+   * Makes a construct report the validation issues whose origin is its own path, plus `more`, its
+   * own checks. Validation runs once per synth: App.synth() calls every construct's validations,
+   * and all of them read the one cached compilation.
    */
-  public _attach(construct: IConstruct): void {
-    this._attachOrigin(construct.node.path, construct);
-    construct.node.addValidation({ validate: () => this.issuesFor(construct) });
-  }
-
-  /**
-   * @internal
-   * Declares `origin` (a path under `reporter`) as the origin of intent that is not a construct of
-   * its own, such as an edge recorded by allowFrom; `reporter` reports its issues. `reporter` must
-   * be attached too.
-   */
-  public _attachOrigin(origin: string, reporter: IConstruct): void {
-    this.reporters.set(origin, reporter);
+  public _attach(construct: IConstruct, more?: () => string[]): void {
+    this.attached.add(construct);
     this.version++;
+    construct.node.addValidation({
+      validate: more === undefined ? () => this.issuesFor(construct) : () => {
+        const extra = more();
+        const own = this.issuesFor(construct);
+        return extra.length === 0 ? own : [...own, ...extra];
+      },
+    });
   }
 
   /**
@@ -215,16 +212,22 @@ export class ZeroTrustMesh extends Chart {
   /**
    * The construct that reports issues of `origin`: the attached construct of that path, else the
    * workload that recorded an edge of that path with allowFrom/allowTo (`<workload path>/<edge
-   * id>`; allowFrom refuses an id that is also a child's, so the two cannot clash), else the mesh.
+   * id>`; a child construct with such an id is refused, see Workload), else the mesh.
    */
   private reporterOf(origin: string): IConstruct {
-    const attached = this.reporters.get(origin);
-    if (attached) return attached;
-    const slash = origin.lastIndexOf('/');
-    const parent = slash > 0 ? this.reporters.get(origin.slice(0, slash)) : undefined;
+    // Found by walking the construct tree along the path: only for issues, so no construct pays for
+    // a lookup table while it is declared.
+    const ids = origin.split('/');
+    let construct: IConstruct | undefined = this.node.root;
+    let parent: IConstruct | undefined;
+    for (const id of ids) {
+      parent = construct;
+      construct = construct?.node.tryFindChild(id);
+    }
+    if (construct !== undefined && this.attached.has(construct)) return construct;
     // (A Workload, recognized by its method: importing the class here would be an import cycle.)
     const recorder = parent as { _declaresEdge?: (id: string) => boolean } | undefined;
-    if (parent && typeof recorder!._declaresEdge === 'function' && recorder!._declaresEdge(origin.slice(slash + 1))) return parent;
+    if (construct === undefined && parent !== undefined && ids.length > 1 && this.attached.has(parent) && typeof recorder!._declaresEdge === 'function' && recorder!._declaresEdge(ids[ids.length - 1])) return parent;
     return this;
   }
 

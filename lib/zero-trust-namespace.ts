@@ -163,7 +163,7 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   /** @internal */
   public _addWorkload(workload: Workload): void {
     this.workloadList.push(workload);
-    this.mesh._attach(workload);
+    this.mesh._attach(workload, () => workload._ownIssues());
   }
 
   /** @internal Every workload of this namespace, matched on the namespace of its certificate. */
