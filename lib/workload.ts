@@ -6,7 +6,7 @@ import { EdgeDeclaration, IAllowEdge } from './edge-declaration';
 import type { IPeer } from './peer';
 import { brandDeclaredWorkload, brandImportedWorkload, isLibraryPeer, isLibraryWorkload } from './options/brands';
 import { checkInput, pathOf } from './options/check';
-import { fastEdgeOptions } from './options/fast';
+import { fastEdgeOptions, fastWorkloadOptions } from './options/fast';
 import * as Options from './options/schemas';
 import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from './types';
 import { ZeroTrustNamespace } from './zero-trust-namespace';
@@ -143,8 +143,8 @@ export class Workload extends Construct implements IWorkload {
 
   constructor(scope: ZeroTrustNamespace, id: string, props: WorkloadProps = {}) {
     const where = pathOf('Workload', scope, id); // checks the scope and the id first
-    // `{}` (no option given) passes the schema unchanged: no schema run for it.
-    if (!isBareObject(props)) props = checkInput(where, { argument: 'options', optional: true }, Options.workloadOptions, props);
+    // Plain options take the fast path (lib/options/fast.ts); anything else, and every error, the schema.
+    props = fastWorkloadOptions(props) ?? checkInput(where, { argument: 'options', optional: true }, Options.workloadOptions, props);
     super(scope, id);
     brandDeclaredWorkload(this);
     this.path = this.node.path;
@@ -340,10 +340,3 @@ function edgeId(peer: IPeer, options: EdgeOptions): string {
 /** Digests of edge limits: many edges share their limits (`['GET']`), and a sha256 costs more than a lookup. */
 const digests = new Map<string, string>();
 
-/**
- * `{}`: a plain object with no own property, which Options.edgeOptions (every field optional)
- * accepts as no limits, like leaving the options out.
- */
-function isBareObject(value: unknown): boolean {
-  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype && Reflect.ownKeys(value).length === 0;
-}

@@ -9,8 +9,7 @@ import {
 import {
   AuthorizationPolicySpec, AuthorizationPolicySpecAction, AuthorizationPolicySpecRules, PeerAuthenticationSpec,
   PeerAuthenticationSpecMtlsMode, PeerAuthenticationSpecPortLevelMtlsMode,
-  toJson_AuthorizationPolicySpecProvider, toJson_AuthorizationPolicySpecSelector,
-  toJson_AuthorizationPolicySpecTargetRef, toJson_AuthorizationPolicySpecTargetRefs, toJson_PeerAuthenticationSpec,
+  toJson_AuthorizationPolicySpecProvider, toJson_AuthorizationPolicySpecTargetRef, toJson_AuthorizationPolicySpecTargetRefs,
 } from '../../imports/security.istio.io';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { compileAmbientMesh, compileAmbientNamespace } from './compile-ambient';
@@ -369,7 +368,7 @@ function modeOf(mode: Mode): PeerAuthenticationSpecMtlsMode {
 }
 
 export function peerAuthentication(namespace: string, name: string, spec: PeerAuthenticationSpec, origins: string[], labels: Readonly<Record<string, string>>): IstioDocument {
-  return document(SECURITY_API, 'PeerAuthentication', { name: namespace, labels }, name, toJson_PeerAuthenticationSpec(spec)!, origins);
+  return document(SECURITY_API, 'PeerAuthentication', { name: namespace, labels }, name, peerAuthenticationSpecJson(spec), origins);
 }
 
 export function authorizationPolicy(ns: NamespaceModel, name: string, spec: AuthorizationPolicySpec, origins: string[], annotations: Record<string, string> = {}): IstioDocument {
@@ -391,10 +390,41 @@ function authorizationPolicySpecJson(spec: AuthorizationPolicySpec): Record<stri
   if (spec.action !== undefined) json.action = spec.action;
   if (spec.provider !== undefined) json.provider = toJson_AuthorizationPolicySpecProvider(spec.provider);
   if (spec.rules !== undefined) json.rules = spec.rules; // built in their output form
-  if (spec.selector !== undefined) json.selector = toJson_AuthorizationPolicySpecSelector(spec.selector);
+  if (spec.selector !== undefined) json.selector = selectorJson(spec.selector);
   if (spec.targetRef !== undefined) json.targetRef = toJson_AuthorizationPolicySpecTargetRef(spec.targetRef);
   if (spec.targetRefs !== undefined) json.targetRefs = spec.targetRefs.map((y) => toJson_AuthorizationPolicySpecTargetRefs(y));
   return json;
+}
+
+/**
+ * toJson_PeerAuthenticationSpec(spec), without the generated functions' copy of the object at every
+ * key: the same keys, in the schema's order (mtls, portLevelMtls, selector), undefined left out.
+ * Tested against the generated function (test/property/spec-json.test.ts).
+ */
+export function peerAuthenticationSpecJson(spec: PeerAuthenticationSpec): Record<string, unknown> {
+  const json: Record<string, unknown> = {};
+  if (spec.mtls !== undefined) json.mtls = spec.mtls.mode !== undefined ? { mode: spec.mtls.mode } : {};
+  if (spec.portLevelMtls !== undefined) {
+    const ports: Record<string, unknown> = {};
+    for (const port of Object.keys(spec.portLevelMtls)) {
+      const level = spec.portLevelMtls[port];
+      if (level !== undefined) ports[port] = level.mode !== undefined ? { mode: level.mode } : {};
+    }
+    json.portLevelMtls = ports;
+  }
+  if (spec.selector !== undefined) json.selector = selectorJson(spec.selector);
+  return json;
+}
+
+/** toJson_*Selector(selector): `{ matchLabels }` without its undefined values, or `{}`. */
+export function selectorJson(selector: { readonly matchLabels?: Record<string, string | undefined> }): Record<string, unknown> {
+  if (selector.matchLabels === undefined) return {};
+  const matchLabels: Record<string, string> = {};
+  for (const key of Object.keys(selector.matchLabels)) {
+    const value = selector.matchLabels[key];
+    if (value !== undefined) matchLabels[key] = value;
+  }
+  return { matchLabels };
 }
 
 export function document(

@@ -73,7 +73,14 @@ export function validateMesh(mesh: MeshModel, index: EdgeIndex = indexEdges(mesh
 
   const memo = memoizer();
   const ports = declaredPorts();
-  for (const edge of mesh.edges) validateEdge(mesh, edge, namespaces, findWorkload, report, memo, ports);
+  // Per destination: its workload is looked up once, not once per edge.
+  for (const [namespace, names] of index.byTarget) {
+    for (const [name, list] of names) {
+      const dest = findWorkload(namespace, name);
+      for (const edge of list) validateEdge(mesh, edge, dest, namespaces, findWorkload, report, memo, ports);
+    }
+  }
+  for (const edge of index.unindexed) validateEdge(mesh, edge, findWorkload(edge.to.namespace, edge.to.workload), namespaces, findWorkload, report, memo, ports);
 
   reportSameSourceEdges(index, report);
   reportShadowedByWiderSources(index, report);
@@ -487,13 +494,13 @@ function memoizer(): Memo {
 function validateEdge(
   mesh: MeshModel,
   edge: EdgeModel,
+  dest: WorkloadEntry | undefined,
   namespaces: Map<string, NamespaceModel>,
   findWorkload: FindWorkload,
   report: Report,
   memo: Memo,
   declaredPortsOf: (workload: WorkloadModel) => ReadonlyMap<number, string>,
 ): void {
-  const dest = findWorkload(edge.to.namespace, edge.to.workload);
   // Only in messages: a string built per edge would be garbage for every valid one.
   const target = () => `${edge.to.namespace}/${edge.to.workload}`;
   if (!dest) {

@@ -1,15 +1,17 @@
-// Fast paths for the option checks that run once per edge (allowFrom, allowTo, new AllowEdge):
-// edges are the bulk of a large mesh, and a zod run costs several times the rest of declaring an
-// edge. Each function returns the parsed value when the input is certainly one the schema accepts
+// Fast paths for the option checks that run once per edge (allowFrom, allowTo, new AllowEdge) and
+// once per workload: those are the bulk of a large mesh, and a zod run costs several times the rest
+// of declaring one. Each function returns the parsed value when the input is certainly one the schema accepts
 // (plain objects, known keys, lists of the right primitives), and undefined for anything else: the
 // schema then decides, and words the error. The schema stays the authority: test/property/
 // fast-options.test.ts checks that whatever a fast path accepts, the schema accepts too, with the
 // same result.
 import type { AllowEdgeProps } from '../allow-edge';
-import { EdgeOptions, Enforcement } from '../types';
+import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from '../types';
+import type { WorkloadOptions } from '../workload';
 import { isLibraryPeer, isLibraryWorkload } from './brands';
 
 const ENFORCEMENTS: readonly unknown[] = Object.values(Enforcement);
+const MTLS_MODES: readonly unknown[] = Object.values(MtlsMode);
 
 type Fields = { -readonly [K in keyof AllowEdgeProps]?: AllowEdgeProps[K] };
 
@@ -25,7 +27,7 @@ export function fastAllowEdgeProps(value: unknown): AllowEdgeProps | undefined {
 }
 
 function edgeFields(value: unknown, withEnds: boolean): Fields | undefined {
-  if (typeof value !== 'object' || value === null || Object.getPrototypeOf(value) !== Object.prototype) return undefined;
+  if (!isPlainObject(value)) return undefined;
   const input = value as Record<PropertyKey, unknown>;
   const result: Fields = {};
   // Every own key, symbols and non-enumerable ones included: anything unusual goes to the schema.
@@ -74,4 +76,113 @@ function copyList(value: unknown, type: 'string' | 'number'): unknown[] | undefi
     copy.push(item);
   }
   return copy;
+}
+
+/** Options of addWorkload (Options.workloadOptions), or undefined when the schema must decide. */
+export function fastWorkloadOptions(value: unknown): WorkloadOptions | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const input = value as Record<PropertyKey, unknown>;
+  const result: { -readonly [K in keyof WorkloadOptions]?: WorkloadOptions[K] } = {};
+  for (const key of Reflect.ownKeys(input)) {
+    const field = input[key];
+    switch (key) {
+      case 'enforcement':
+        if (!ENFORCEMENTS.includes(field)) return undefined;
+        result.enforcement = field as Enforcement;
+        break;
+      case 'mtls':
+        if (!MTLS_MODES.includes(field)) return undefined;
+        result.mtls = field as MtlsMode;
+        break;
+      case 'serviceAccount':
+        if (typeof field !== 'string') return undefined;
+        result.serviceAccount = field;
+        break;
+      case 'labels': {
+        const labels = copyStringRecord(field);
+        if (labels === undefined) return undefined;
+        result.labels = labels;
+        break;
+      }
+      case 'plaintextPorts':
+      case 'plaintextIpBlocks': {
+        const list = copyList(field, key === 'plaintextPorts' ? 'number' : 'string');
+        if (list === undefined) return undefined;
+        (result as Record<string, unknown>)[key] = list;
+        break;
+      }
+      case 'plaintext': {
+        if (!Array.isArray(field) || Object.getPrototypeOf(field) !== Array.prototype) return undefined;
+        const exceptions: PlaintextException[] = [];
+        for (let i = 0; i < field.length; i++) {
+          const exception = plaintextException(field[i]);
+          if (exception === undefined) return undefined;
+          exceptions.push(exception);
+        }
+        result.plaintext = exceptions;
+        break;
+      }
+      case 'ports': {
+        if (!Array.isArray(field) || Object.getPrototypeOf(field) !== Array.prototype) return undefined;
+        const ports: WorkloadPort[] = [];
+        for (let i = 0; i < field.length; i++) {
+          const port: unknown = field[i];
+          if (!(port instanceof WorkloadPort)) return undefined;
+          ports.push(port);
+        }
+        result.ports = ports;
+        break;
+      }
+      default:
+        return undefined;
+    }
+  }
+  return result;
+}
+
+function plaintextException(value: unknown): PlaintextException | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const input = value as Record<PropertyKey, unknown>;
+  const result: { -readonly [K in keyof PlaintextException]?: PlaintextException[K] } = {};
+  for (const key of Reflect.ownKeys(input)) {
+    const field = input[key];
+    switch (key) {
+      case 'port':
+        if (typeof field !== 'number' || !Number.isFinite(field)) return undefined;
+        result.port = field;
+        break;
+      case 'methods':
+      case 'paths':
+      case 'ipBlocks': {
+        const list = copyList(field, 'string');
+        if (list === undefined) return undefined;
+        result[key] = list as string[];
+        break;
+      }
+      case 'acceptIdentityBypass':
+        if (typeof field !== 'boolean') return undefined;
+        result.acceptIdentityBypass = field;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return result.port === undefined ? undefined : result as PlaintextException;
+}
+
+/** A fresh copy of a plain object of strings; undefined for anything else (and for a "__proto__" key). */
+function copyStringRecord(value: unknown): Record<string, string> | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const input = value as Record<PropertyKey, unknown>;
+  const copy: Record<string, string> = {};
+  for (const key of Reflect.ownKeys(input)) {
+    const field = input[key];
+    if (typeof key !== 'string' || key === '__proto__' || typeof field !== 'string') return undefined;
+    copy[key] = field;
+  }
+  return copy;
+}
+
+function isPlainObject(value: unknown): boolean {
+  return typeof value === 'object' && value !== null && Object.getPrototypeOf(value) === Object.prototype;
 }

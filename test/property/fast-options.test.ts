@@ -6,8 +6,8 @@
 import { App } from 'cdk8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Enforcement, MtlsMode, Peer, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
-import { fastAllowEdgeProps, fastEdgeOptions } from '../../lib/options/fast';
+import { Enforcement, MtlsMode, Peer, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
+import { fastAllowEdgeProps, fastEdgeOptions, fastWorkloadOptions } from '../../lib/options/fast';
 import * as Options from '../../lib/options/schemas';
 
 const runs = Number(process.env.FC_RUNS ?? 2000);
@@ -46,7 +46,52 @@ const optionsLike = fc.oneof(
   fc.anything(),
 );
 
+/** Mostly valid workload options: each key right, missing, or a near miss. */
+const exception = fc.oneof(
+  { weight: 4, arbitrary: fc.record({
+    port: fc.oneof(fc.integer({ min: 1, max: 65535 }), fc.constantFrom(NaN, Infinity, '9090')),
+    methods: valid.methods, paths: valid.paths, ipBlocks: fc.constant(['10.0.0.0/16']), acceptIdentityBypass: fc.oneof(fc.boolean(), fc.constant('yes')),
+  }, { requiredKeys: [] }) },
+  fieldValue,
+);
+const workloadOptionsLike = fc.oneof(
+  fc.record({
+    enforcement: fc.oneof({ weight: 4, arbitrary: valid.enforcement }, fieldValue),
+    mtls: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...Object.values(MtlsMode)) }, fieldValue),
+    serviceAccount: fc.oneof({ weight: 4, arbitrary: fc.constantFrom('api', 'api-sa') }, fieldValue),
+    labels: fc.oneof({ weight: 4, arbitrary: fc.dictionary(fc.constantFrom('app', 'tier', '__proto__', '0'), fc.constantFrom('api', 'backend')) }, fc.constant(Object.create(null)), fieldValue),
+    plaintextPorts: fc.oneof({ weight: 4, arbitrary: valid.ports }, fieldValue),
+    plaintextIpBlocks: fc.oneof({ weight: 4, arbitrary: fc.constant(['10.0.0.0/16']) }, fieldValue),
+    plaintext: fc.oneof({ weight: 4, arbitrary: fc.array(exception, { maxLength: 2 }) }, fieldValue),
+    ports: fc.oneof({ weight: 4, arbitrary: fc.constant([WorkloadPort.http(8080), WorkloadPort.grpc(9000)]) }, fc.constant([{ number: 8080, protocol: 'HTTP' }]), fieldValue),
+  }, { requiredKeys: [] }),
+  fc.dictionary(fc.constantFrom('labels', 'ports', 'plaintext', 'serviceAccount', 'mtl', 'constructor'), fieldValue, { maxKeys: 3 }),
+  fc.anything(),
+);
+
 describe('fast option checks agree with the schemas', () => {
+  it('addWorkload options: accepted only when the schema accepts, with the same result', () => {
+    let accepted = 0;
+    fc.assert(fc.property(workloadOptionsLike, (value) => {
+      const quick = fastWorkloadOptions(value);
+      if (quick === undefined) return;
+      accepted++;
+      const parsed = Options.workloadOptions.safeParse(value);
+      expect(parsed.success).toBe(true);
+      expect(quick).toStrictEqual(parsed.data);
+    }), { numRuns: runs });
+    expect(accepted).toBeGreaterThan(runs / 100);
+  });
+  it('addWorkload options: fresh labels, lists and plaintext exceptions', () => {
+    const plaintext = [{ port: 9090, methods: ['GET'] }];
+    const labels = { app: 'api' };
+    const options = fastWorkloadOptions({ labels, plaintext })!;
+    plaintext[0].methods.push('POST');
+    plaintext.push({ port: 1, methods: ['GET'] });
+    labels.app = 'web';
+    expect(options).toEqual({ labels: { app: 'api' }, plaintext: [{ port: 9090, methods: ['GET'] }] });
+  });
+
   it.each([
     ['allowFrom/allowTo options', fastEdgeOptions, Options.edgeOptions],
     ['AllowEdge props', fastAllowEdgeProps, Options.allowEdgeProps],
