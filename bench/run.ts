@@ -337,7 +337,7 @@ function main(): void {
     ]),
   ));
   out.push('\n`*`: the sizes issue 11 sets the 1.5x target at. library build + synth: what `cdk8s synth` runs, timed in the app\'s process: ' +
-    'the mesh built through the public API (bench/generate.ts), then `App.synth()` (validation, compilation, cdk8s, YAML, files); (build) is the first part. ' +
+    'the mesh built through the public API (bench/generate.ts `buildMesh`; the generator\'s random choices are made before the clock, as the floor\'s documents are read before its clock), then `App.synth()` (validation, compilation, cdk8s, YAML, files); (build) is the first part. ' +
     'floor: the same documents (the library\'s compiled output, read before the clock starts) written with `yaml` (cdk8s\'s options), one file per ' +
     'namespace; its files are checked to be byte-identical to the library\'s. CPU: the same ratio in CPU time (user + system, GC threads included). ' +
     'whole process: from node\'s start (runner and module loading included) to the last file written, the floor without reading its documents. ' +
