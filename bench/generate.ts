@@ -137,6 +137,13 @@ interface PlannedExternalService {
 
 const pad = (n: number, width: number) => String(n).padStart(width, '0');
 
+/** Peers that are not workloads of the mesh, shared by many edges: two service accounts and any identity. */
+const SHARED_PEERS: readonly ({ namespace: string; serviceAccount: string; trustDomain?: string } | 'any')[] = [
+  { namespace: 'istio-ingress', serviceAccount: 'ingress-gateway' },
+  { namespace: 'monitoring', serviceAccount: 'blackbox-exporter', trustDomain: 'ops.example.com' },
+  'any',
+];
+
 /**
  * Builds a mesh of `size` in `app`. About 5% of the namespaces are PERMISSIVE and in dry-run (a
  * migration in progress), 20% deny two namespaces, 10% of the workloads have a plaintext metrics
@@ -202,8 +209,6 @@ export function planMesh(size: MeshSize, seed = 42): MeshPlan {
   // Edges: each destination gets distinct sources, so that no two edges share a construct id or
   // make each other dead rules.
   const allWorkloads: WorkloadRef[] = namespaces.flatMap((ns, n) => ns.workloads.map((_, w) => [n, w] as const));
-  const sharedNamespaces = ['istio-ingress', 'monitoring', undefined]; // the shared peers of buildMesh
-  const sharedNames = ['sa.istio-ingress.ingress-gateway', 'sa.monitoring.blackbox-exporter', 'any-authenticated'];
   const used = new Map<string, Set<string>>();
   const edges: PlannedEdge[] = [];
   let attempts = 0;
@@ -232,11 +237,12 @@ export function planMesh(size: MeshSize, seed = 42): MeshPlan {
       sourceNamespace = namespaces[nsIndex].name;
       wide = true;
     } else {
-      const index = int(sharedNames.length);
+      const index = int(SHARED_PEERS.length);
+      const shared = SHARED_PEERS[index];
       source = { kind: 'shared', index };
-      sourceName = sharedNames[index];
-      sourceNamespace = sharedNamespaces[index];
-      wide = index === 2;
+      sourceName = shared === 'any' ? 'any-authenticated' : `sa.${shared.namespace}.${shared.serviceAccount}`;
+      sourceNamespace = shared === 'any' ? undefined : shared.namespace;
+      wide = shared === 'any';
     }
     if (sourceNamespace !== undefined && denials[dest[0]].has(sourceNamespace)) continue;
 
@@ -254,7 +260,7 @@ export function planMesh(size: MeshSize, seed = 42): MeshPlan {
     // Limited, such an edge would still contain the limits of an edge from a source inside it (the
     // same random limits): a method only wide edges use, one per kind, so that neither contains
     // the other (HEAD from a namespace, OPTIONS from any identity).
-    if (wide) options.methods = [source.kind === 'shared' && source.index === 2 ? 'OPTIONS' : 'HEAD'];
+    if (wide) options.methods = [source.kind === 'shared' && SHARED_PEERS[source.index] === 'any' ? 'OPTIONS' : 'HEAD'];
     // One edge per source and destination: a second edge from the same source with other limits
     // would be refused as a dead rule when either has no limits.
     const destKey = `${dest[0]}/${dest[1]}`;
@@ -299,11 +305,8 @@ export function buildMesh(app: App, plan: MeshPlan): GeneratedMesh {
     }));
   }
 
-  const sharedPeers: IPeer[] = [
-    Peer.serviceAccount('istio-ingress', 'ingress-gateway'),
-    Peer.serviceAccount('monitoring', 'blackbox-exporter', { trustDomain: 'ops.example.com' }),
-    Peer.anyAuthenticated(),
-  ];
+  const sharedPeers: IPeer[] = SHARED_PEERS.map((p) => (p === 'any' ? Peer.anyAuthenticated()
+    : Peer.serviceAccount(p.namespace, p.serviceAccount, p.trustDomain ? { trustDomain: p.trustDomain } : {})));
   for (const edge of plan.edges) {
     const dest = workloads[edge.to[0]][edge.to[1]];
     const from = edge.from;

@@ -132,11 +132,6 @@ export class Workload extends Construct implements IWorkload {
   private readonly recordedIds = new Set<string>();
   /** Every edge toward this workload, however declared, in declaration order. */
   private readonly inbound: EdgeDeclaration[] = [];
-  /**
-   * The construct path, computed once: constructs rebuild it from the scopes on every read, and
-   * every edge toward the workload names it (`<path>/from-<peer>`). A construct never moves.
-   */
-  private readonly path: string;
   /** The workload as a source and as a destination in the model: one frozen object each, shared by its edges. */
   private source?: SourceModel;
   private destination?: EdgeModel['to'];
@@ -147,7 +142,6 @@ export class Workload extends Construct implements IWorkload {
     props = fastWorkloadOptions(props) ?? checkInput(where, { argument: 'options', optional: true }, Options.workloadOptions, props);
     super(scope, id);
     brandDeclaredWorkload(this);
-    this.path = this.node.path;
     if (!(scope instanceof ZeroTrustNamespace)) failEarly(this.node.path, 'a Workload must be declared in a ZeroTrustNamespace (use namespace.addWorkload())');
     this.namespace = scope;
     this.name = id;
@@ -164,7 +158,7 @@ export class Workload extends Construct implements IWorkload {
     this.ports = props.ports ? [...props.ports] : NO_PORTS;
     this.peerName = `${this.namespaceName}.${id}`;
 
-    failEarly(this.path,
+    failEarly(this.node.path,
       checkDnsLabel('workload name', id),
       checkDnsSubdomain('service account', this.serviceAccount),
       checkLabels('labels', this.labels));
@@ -175,9 +169,9 @@ export class Workload extends Construct implements IWorkload {
   /** The lists of the options: none empty, every value checked. */
   private checkLists(props: WorkloadProps): void {
     for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['plaintext', props.plaintext], ['ports', props.ports]] as const) {
-      if (list !== undefined && list.length === 0) failEarly(this.path, `${field} is an empty list; omit it instead`);
+      if (list !== undefined && list.length === 0) failEarly(this.node.path, `${field} is an empty list; omit it instead`);
     }
-    failEarly(this.path,
+    failEarly(this.node.path,
       ...this.plaintextPorts.map((p) => checkPort('plaintext port', p)),
       ...this.plaintextIpBlocks.map(checkIpBlock),
       ...this.plaintextExceptions.flatMap((e, i) => checkPlaintextException(`plaintext[${i}]`, e)),
@@ -192,12 +186,12 @@ export class Workload extends Construct implements IWorkload {
   public allowFrom(peer: IPeer, options: EdgeOptions = EMPTY): IAllowEdge {
     // The schema is z.custom(isLibraryPeer): asked only for its message when the predicate fails
     // (edges are the bulk of a large mesh, and a schema run costs more than the predicate).
-    if (!isLibraryPeer(peer)) checkInput(this.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
+    if (!isLibraryPeer(peer)) checkInput(this.node.path, { verb: 'allowFrom', argument: 'the peer' }, Options.peer, peer);
     // Most edges have no limits: no options object to check then. Plain options take the fast path
     // (lib/options/fast.ts); anything else, and every error, the schema.
-    if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
+    if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
     const id = edgeId(peer, options);
-    const declaredBy = `${this.path}/${id}`;
+    const declaredBy = `${this.node.path}/${id}`;
     if (this.recordedIds.has(id)) {
       failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
@@ -276,7 +270,7 @@ export class Workload extends Construct implements IWorkload {
       ...(this.plaintextExceptions.length > 0 ? { plaintextExceptions: this.plaintextExceptions } : {}),
       ports: this.ports.map((p) => ({ number: p.number, protocol: p.protocol })),
       ...(this.enforcement === Enforcement.DRY_RUN ? { dryRun: true } : {}),
-      origin: this.path,
+      origin: this.node.path,
     };
   }
 }
