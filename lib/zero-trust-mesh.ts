@@ -252,7 +252,7 @@ export class ZeroTrustMesh extends Chart {
  *
  * constructs' Node creates its children table as `{}` and adds each child as a property. V8 shares
  * one transition tree among all `{}` objects, keyed by property name: a workload's first child is
- * an edge named after its source (`from-<peer>`), so thousands of workloads add thousands of
+ * an AllowEdge with an id of the user's (`edge-123`), so thousands of workloads add thousands of
  * distinct first keys, the tree fills up (V8 stops caching transitions), and from then on every
  * object built as `{}` plus properties in the process gets a fresh hidden class, including the
  * contexts `yaml` creates for every key it writes. At 60,000 edges that made writing the YAML about

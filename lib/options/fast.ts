@@ -68,7 +68,7 @@ function edgeFields(value: unknown, withEnds: boolean): Fields | undefined {
 
 /** A fresh copy of a plain array of strings, or of finite numbers; undefined for anything else. */
 function copyList(value: unknown, type: 'string' | 'number'): unknown[] | undefined {
-  if (!Array.isArray(value) || Object.getPrototypeOf(value) !== Array.prototype) return undefined;
+  if (!isPlainArray(value)) return undefined;
   const copy: unknown[] = [];
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
@@ -112,7 +112,7 @@ export function fastWorkloadOptions(value: unknown): WorkloadOptions | undefined
         break;
       }
       case 'plaintext': {
-        if (!Array.isArray(field) || Object.getPrototypeOf(field) !== Array.prototype) return undefined;
+        if (!isPlainArray(field)) return undefined;
         const exceptions: PlaintextException[] = [];
         for (let i = 0; i < field.length; i++) {
           const exception = plaintextException(field[i]);
@@ -123,7 +123,7 @@ export function fastWorkloadOptions(value: unknown): WorkloadOptions | undefined
         break;
       }
       case 'ports': {
-        if (!Array.isArray(field) || Object.getPrototypeOf(field) !== Array.prototype) return undefined;
+        if (!isPlainArray(field)) return undefined;
         const ports: WorkloadPort[] = [];
         for (let i = 0; i < field.length; i++) {
           const port: unknown = field[i];
@@ -181,6 +181,10 @@ function copyStringRecord(value: unknown): Record<string, string> | undefined {
     copy[key] = field;
   }
   return copy;
+}
+
+function isPlainArray(value: unknown): value is unknown[] {
+  return Array.isArray(value) && Object.getPrototypeOf(value) === Array.prototype;
 }
 
 function isPlainObject(value: unknown): boolean {
