@@ -2,6 +2,7 @@
 // benchmarks and the property tests use. Some checks can only be reached this way, because the
 // constructs make those mistakes impossible to write.
 import { describe, expect, it } from 'vitest';
+import * as YAML from 'yaml';
 import { compileMesh, MeshModel, NamespaceModel, validateMesh, WorkloadModel, ZeroTrustValidationError } from '../lib';
 
 const workload = (name: string, extra: Partial<WorkloadModel> = {}): WorkloadModel => ({
@@ -32,6 +33,37 @@ describe('compileMesh', () => {
       { path: 'mesh', message: expect.stringMatching(/trust domain "Bad Domain" is invalid/) },
       { path: 'shop/edge', message: expect.stringMatching(/method "get" is not an HTTP method/) },
     ]);
+  });
+});
+
+describe('rules of edges without limits', () => {
+  // One rule object per source, shared by every policy that admits it (compile.ts unlimitedRule).
+  const model = (trustDomain: string) => mesh({
+    trustDomain,
+    namespaces: [namespace({ workloads: [workload('web'), workload('api'), workload('db')] })],
+    edges: [edge, { ...edge, to: { namespace: 'shop', workload: 'db' }, origin: 'shop/edge-db' }],
+  });
+  const rulesOf = (out: ReturnType<typeof compileMesh>, name: string) => out.namespaces.get('shop')!.find((d) => d.metadata.name === name)!.spec.rules as any[];
+
+  it('share one frozen rule per source, which cannot be changed through one policy', () => {
+    const out = compileMesh(model('cluster.local'));
+    const [api, db] = [rulesOf(out, 'api-allow')[0], rulesOf(out, 'db-allow')[0]];
+    expect(api).toBe(db);
+    expect(api).toEqual({ from: [{ source: { principals: ['cluster.local/ns/shop/sa/web'] } }] });
+    expect(() => { api.from[0].source.principals.push('*'); }).toThrow(TypeError);
+    expect(() => { api.to = [{ operation: { methods: ['GET'] } }]; }).toThrow(TypeError);
+  });
+  it('are per mesh: the same source model in another trust domain gets its own principal', () => {
+    const a = compileMesh(model('a.example'));
+    const b = compileMesh(model('b.example'));
+    expect(rulesOf(a, 'api-allow')[0].from[0].source.principals).toEqual(['a.example/ns/shop/sa/web']);
+    expect(rulesOf(b, 'api-allow')[0].from[0].source.principals).toEqual(['b.example/ns/shop/sa/web']);
+  });
+  it('are written without YAML anchors or aliases, in every document that shares them', () => {
+    const out = compileMesh(model('cluster.local'));
+    const text = out.namespaces.get('shop')!.map((d) => YAML.stringify(d, { version: '1.1' })).join('---\n');
+    expect(text).not.toMatch(/[&*]a\d/);
+    expect(text.match(/- cluster\.local\/ns\/shop\/sa\/web/g)).toHaveLength(2);
   });
 });
 

@@ -147,6 +147,10 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
 
   // Rules are built in their output form: the schema's key order, every list a fresh array.
   const rules: (MergeableRule & { audited?: boolean })[] = edges.map((edge) => {
+    if (!edge.methods && !edge.paths && !edge.ports) {
+      const { rule, head } = unlimitedRule(mesh, edge.from);
+      return edge.dryRun ? { rule, origin: edge.origin, head, audited: true } : { rule, origin: edge.origin, head };
+    }
     const rule = edgeRule(mesh, edge);
     return edge.dryRun ? { rule, origin: edge.origin, head: headOf(rule), audited: true } : { rule, origin: edge.origin, head: headOf(rule) };
   });
@@ -285,14 +289,39 @@ export function mergeRules(rules: readonly MergeableRule[]): { rules: Authorizat
 }
 
 export function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
+  if (!edge.methods && !edge.paths && !edge.ports) return unlimitedRule(mesh, edge.from).rule;
   const from = [{ source: sourceFields(mesh, edge.from) }];
-  if (!edge.methods && !edge.paths && !edge.ports) return { from };
   const operation: { methods?: string[]; paths?: string[]; ports?: string[] } = {};
   if (edge.methods) operation.methods = sortedUnique(edge.methods);
   if (edge.paths) operation.paths = sortedUnique(edge.paths);
   if (edge.ports) operation.ports = sortedUnique(edge.ports).map(String);
   return { from, to: [{ operation }] };
 }
+
+/**
+ * The rule of an edge without limits, `{ from: [{ source }] }`, and its head: one frozen object per
+ * source of a mesh, shared by every policy that admits the source. A source object of the model is
+ * shared by all edges of one peer, so a large mesh builds a few rules per workload, not one per edge.
+ * Sharing across documents is safe for YAML (`yaml` aliases an object only when it appears twice in
+ * one document, and mergeRules leaves one rule per source in a policy), and the objects are frozen so
+ * that nothing can change one policy through another.
+ */
+function unlimitedRule(mesh: MeshModel, source: SourceModel): { rule: AuthorizationPolicySpecRules; head: RuleHead | undefined } {
+  let rules = unlimitedRules.get(mesh);
+  if (rules === undefined) unlimitedRules.set(mesh, (rules = new Map()));
+  let entry = rules.get(source);
+  if (entry === undefined) {
+    const fields = sourceFields(mesh, source);
+    if (fields.principals) Object.freeze(fields.principals);
+    if (fields.namespaces) Object.freeze(fields.namespaces);
+    const rule = Object.freeze({ from: Object.freeze([Object.freeze({ source: Object.freeze(fields) })]) }) as AuthorizationPolicySpecRules;
+    rules.set(source, (entry = { rule, head: headOf(rule) }));
+  }
+  return entry;
+}
+
+/** unlimitedRule's rules, per model (a source's principal depends on the mesh's trust domain). */
+const unlimitedRules = new WeakMap<MeshModel, Map<SourceModel, { rule: AuthorizationPolicySpecRules; head: RuleHead | undefined }>>();
 
 function sourceFields(mesh: MeshModel, source: SourceModel): { principals?: string[]; namespaces?: string[] } {
   switch (source.kind) {
