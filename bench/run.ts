@@ -82,7 +82,7 @@ interface Result {
 
 /** Runs bench/child.ts in a fresh node process and returns the BENCH_RESULT it prints. */
 function child(args: string[], timeoutMs?: number): Result {
-  const result = spawnSync(process.execPath, [TS_NODE, '--swc', CHILD, ...args], {
+  const result = spawnSync(process.execPath, ['--expose-gc', TS_NODE, '--swc', CHILD, ...args], {
     cwd: ROOT, encoding: 'utf8', maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CDK8S_CHECK_UPGRADE: 'false' },
     ...(timeoutMs !== undefined ? { timeout: timeoutMs, killSignal: 'SIGKILL' as const } : {}),
   });
