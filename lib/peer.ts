@@ -32,8 +32,9 @@ export class Peer {
    * Matches the principal `<trust domain>/ns/<namespace>/sa/<serviceAccount>`.
    */
   public static serviceAccount(namespace: string, serviceAccount: string, options: ServiceAccountPeerOptions = {}): IPeer {
-    checkInput('Peer.serviceAccount', { argument: 'namespace' }, Options.name, namespace);
-    checkInput('Peer.serviceAccount', { argument: 'serviceAccount' }, Options.name, serviceAccount);
+    // A string needs no schema run (Options.name is a string); anything else gets the schema's message.
+    if (typeof namespace !== 'string') checkInput('Peer.serviceAccount', { argument: 'namespace' }, Options.name, namespace);
+    if (typeof serviceAccount !== 'string') checkInput('Peer.serviceAccount', { argument: 'serviceAccount' }, Options.name, serviceAccount);
     options = checkInput('Peer.serviceAccount', { argument: 'options', optional: true }, Options.serviceAccountPeerOptions, options);
     failEarly(`Peer.serviceAccount(${JSON.stringify(namespace)}, ${JSON.stringify(serviceAccount)})`,
       checkDnsLabel('namespace', namespace),
@@ -45,7 +46,7 @@ export class Peer {
 
   /** Every workload of a namespace (matched on the namespace of its certificate). */
   public static namespace(namespace: string): IPeer {
-    checkInput('Peer.namespace', { argument: 'namespace' }, Options.name, namespace);
+    if (typeof namespace !== 'string') checkInput('Peer.namespace', { argument: 'namespace' }, Options.name, namespace);
     failEarly(`Peer.namespace(${JSON.stringify(namespace)})`, checkDnsLabel('namespace', namespace));
     const source: SourceModel = Object.freeze({ kind: 'namespace', namespace });
     return brandPeer({ peerName: `ns.${namespace}`, _toSource: () => source });

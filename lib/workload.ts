@@ -147,7 +147,7 @@ export class Workload extends Construct implements IWorkload {
     this.name = id;
     this.namespaceName = scope.namespaceName;
     this.serviceAccount = props.serviceAccount ?? id;
-    this.labels = { ...(props.labels ?? { app: id }) };
+    this.labels = props.labels ? { ...props.labels } : { app: id };
     this.mtls = props.mtls;
     this.enforcement = props.enforcement ?? Enforcement.ENFORCED;
     // Copies of the caller's lists; an absent list is one shared, frozen empty list (most workloads
@@ -318,10 +318,9 @@ class ImportedWorkload implements IWorkload {
  * id never depends on declaration order.
  */
 function edgeId(peer: IPeer, options: EdgeOptions): string {
-  const limits = [options.methods, options.paths, options.ports];
   const audit = options.enforcement === Enforcement.DRY_RUN ? '-audit' : '';
-  if (limits.every((l) => l === undefined)) return `from-${peer.peerName}${audit}`;
-  const json = JSON.stringify(limits);
+  if (options.methods === undefined && options.paths === undefined && options.ports === undefined) return `from-${peer.peerName}${audit}`;
+  const json = JSON.stringify([options.methods, options.paths, options.ports]);
   let digest = digests.get(json);
   if (digest === undefined) {
     digest = createHash('sha256').update(json).digest('hex').slice(0, 8);

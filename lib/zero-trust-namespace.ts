@@ -145,7 +145,8 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
    * pods carry the label `app: name`.
    */
   public addWorkload(name: string, options: WorkloadOptions = {}): Workload {
-    checkInput(this.node.path, { verb: 'addWorkload', argument: 'name' }, Options.name, name);
+    // A string needs no schema run (Options.name is a string); anything else gets the schema's message.
+    if (typeof name !== 'string') checkInput(this.node.path, { verb: 'addWorkload', argument: 'name' }, Options.name, name);
     const existing = this.node.tryFindChild(name);
     if (existing instanceof Workload) {
       failEarly(`${this.node.path}/${name}`, `duplicate workload "${name}": namespace ${this.namespaceName} already declares it. Declare each workload once and reuse the returned object`);
