@@ -168,14 +168,19 @@ export class Workload extends Construct implements IWorkload {
 
   /** The lists of the options: none empty, every value checked. */
   private checkLists(props: WorkloadProps): void {
-    for (const [field, list] of [['plaintextPorts', props.plaintextPorts], ['plaintextIpBlocks', props.plaintextIpBlocks], ['plaintext', props.plaintext], ['ports', props.ports]] as const) {
-      if (list !== undefined && list.length === 0) failEarly(this.node.path, `${field} is an empty list; omit it instead`);
+    if (props.plaintextPorts?.length === 0) failEarly(this.node.path, 'plaintextPorts is an empty list; omit it instead');
+    if (props.plaintextIpBlocks?.length === 0) failEarly(this.node.path, 'plaintextIpBlocks is an empty list; omit it instead');
+    if (props.plaintext?.length === 0) failEarly(this.node.path, 'plaintext is an empty list; omit it instead');
+    if (props.ports?.length === 0) failEarly(this.node.path, 'ports is an empty list; omit it instead');
+    // Indexed loops, first problem only: a valid workload allocates nothing here.
+    let problem: string | undefined;
+    for (let i = 0; i < this.plaintextPorts.length && problem === undefined; i++) problem = checkPort('plaintext port', this.plaintextPorts[i]);
+    for (let i = 0; i < this.plaintextIpBlocks.length && problem === undefined; i++) problem = checkIpBlock(this.plaintextIpBlocks[i]);
+    for (let i = 0; i < this.plaintextExceptions.length && problem === undefined; i++) {
+      problem = checkPlaintextException(`plaintext[${i}]`, this.plaintextExceptions[i]).find((m) => m !== undefined);
     }
-    failEarly(this.node.path,
-      ...this.plaintextPorts.map((p) => checkPort('plaintext port', p)),
-      ...this.plaintextIpBlocks.map(checkIpBlock),
-      ...this.plaintextExceptions.flatMap((e, i) => checkPlaintextException(`plaintext[${i}]`, e)),
-      ...this.ports.map((p) => checkPort('port', p.number)));
+    for (let i = 0; i < this.ports.length && problem === undefined; i++) problem = checkPort('port', this.ports[i].number);
+    if (problem !== undefined) failEarly(this.node.path, problem);
   }
 
   /**

@@ -123,13 +123,28 @@ describe('Workload', () => {
     });
     expect(find(viaFrom, 'AuthorizationPolicy', 'shop', 'api-allow').spec).toEqual(find(viaTo, 'AuthorizationPolicy', 'shop', 'api-allow').spec);
   });
+  it('keeps its own frozen copies of the limits, on the fast path and through the schema alike', () => {
+    const app = Testing.app();
+    const { ns } = meshAndNamespace(app);
+    const [api, web, db] = [ns.addWorkload('api'), ns.addWorkload('web'), ns.addWorkload('db')];
+    const [methods, paths, ports] = [['GET'], ['/a'], [8080]];
+    // A plain object takes the fast path; one without a prototype is left to the schema.
+    const plain = api.allowFrom(web, { methods, paths, ports });
+    const schema = db.allowFrom(web, Object.assign(Object.create(null), { methods, paths, ports }));
+    const construct = new AllowEdge(db, 'edge', { from: api, to: db, methods, paths, ports });
+    methods.push('DELETE'); paths.push('/b'); ports.push(9090); // the caller's arrays stay theirs
+    for (const edge of [plain, schema, construct]) {
+      expect(edge).toMatchObject({ methods: ['GET'], paths: ['/a'], ports: [8080] });
+      expect([edge.methods, edge.paths, edge.ports].every((list) => Object.isFrozen(list))).toBe(true);
+    }
+  });
   it('allowFrom records the edge on the destination, as a value rather than a construct', () => {
     const app = Testing.app();
     const { ns } = meshAndNamespace(app);
     const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
     const methods = ['GET'];
     const edge = api.allowFrom(web, { methods });
-    methods.push('DELETE'); // the caller's array is copied: changing it later changes nothing
+    methods.push('DELETE'); // the caller's array is copied (not frozen): changing it later changes nothing
     expect(api.node.children).toHaveLength(0);
     expect(edge).not.toBeInstanceOf(AllowEdge);
     expect(edge).toMatchObject({ from: web, to: api, methods: ['GET'], declaredBy: 'shop/api/from-shop.web-c7139625' });

@@ -109,7 +109,8 @@ export function checkPath(path: string): string | undefined {
     }
     return undefined;
   }
-  const stars = (path.match(/\*/g) ?? []).length;
+  let stars = 0;
+  for (let i = path.indexOf('*'); i >= 0; i = path.indexOf('*', i + 1)) stars++;
   if (stars === 0) {
     if (!path.startsWith('/')) return `path "${path}" must start with '/'`;
     return undefined;

@@ -69,13 +69,11 @@ function edgeFields(value: unknown, withEnds: boolean): Fields | undefined {
 /** A fresh copy of a plain array of strings, or of finite numbers; undefined for anything else. */
 function copyList(value: unknown, type: 'string' | 'number'): unknown[] | undefined {
   if (!isPlainArray(value)) return undefined;
-  const copy: unknown[] = [];
   for (let i = 0; i < value.length; i++) {
     const item: unknown = value[i];
     if (typeof item !== type || (type === 'number' && !Number.isFinite(item))) return undefined;
-    copy.push(item);
   }
-  return copy;
+  return value.slice(); // exactly its length (a pushed-to array keeps room for more)
 }
 
 /** Options of addWorkload (Options.workloadOptions), or undefined when the schema must decide. */
