@@ -264,10 +264,10 @@ export function headOf(rule: AuthorizationPolicySpecRules): RuleHead | undefined
  */
 export function mergeRules(rules: readonly MergeableRule[]): { rules: AuthorizationPolicySpecRules[]; origins: string[] } {
   if (rules.length === 1) return { rules: [rules[0].rule], origins: [rules[0].origin] }; // nothing to merge or sort
-  const keys = new Map<MergeableRule, string>();
+  let keys: Map<MergeableRule, string> | undefined; // made on the first tie
   const keyOf = (r: MergeableRule) => {
-    let key = r.key ?? keys.get(r);
-    if (key === undefined) keys.set(r, (key = JSON.stringify(r.rule)));
+    let key = r.key ?? keys?.get(r);
+    if (key === undefined) (keys ??= new Map()).set(r, (key = JSON.stringify(r.rule)));
     return key;
   };
   const compare = (a: MergeableRule, b: MergeableRule) => {
@@ -280,12 +280,17 @@ export function mergeRules(rules: readonly MergeableRule[]): { rules: Authorizat
   };
   // A stable sort keeps equal rules in declaration order: merged, their origins are in that order.
   const sorted = [...rules].sort(compare);
-  const merged: { rule: AuthorizationPolicySpecRules; origins: string[] }[] = [];
-  for (let i = 0; i < sorted.length; i++) {
-    if (i > 0 && compare(sorted[i - 1], sorted[i]) === 0) merged[merged.length - 1].origins.push(sorted[i].origin);
-    else merged.push({ rule: sorted[i].rule, origins: [sorted[i].origin] });
+  const merged: AuthorizationPolicySpecRules[] = [];
+  const origins: string[] = [];
+  for (let i = 0; i < sorted.length;) {
+    // A run of equal rules is one rule; its origins are listed only when there are several.
+    let end = i + 1;
+    while (end < sorted.length && compare(sorted[end - 1], sorted[end]) === 0) end++;
+    merged.push(sorted[i].rule);
+    origins.push(end - i === 1 ? sorted[i].origin : sortedUnique(sorted.slice(i, end).map((r) => r.origin)).join(' & '));
+    i = end;
   }
-  return { rules: merged.map((r) => r.rule), origins: merged.map((r) => (r.origins.length === 1 ? r.origins[0] : sortedUnique(r.origins).join(' & '))) };
+  return { rules: merged, origins };
 }
 
 export function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {

@@ -49,8 +49,25 @@ export function isHttpProtocol(protocol: string): boolean {
 }
 
 export function sortedUnique<T extends string | number>(values: readonly T[]): T[] {
-  if (values.length < 2) return [...values]; // most lists have one value: no Set, no sort
-  return [...new Set(values)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  const out = values.slice();
+  if (out.length < 2) return out; // most lists have one value: no Set, no sort
+  let small = out.length <= 8;
+  for (let i = 0; i < out.length && small; i++) small = out[i] === out[i]; // NaN compares with nothing
+  if (!small) return [...new Set(out)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+  // A handful of values (the limits of an edge): sorted and deduplicated in the copy. The insertion
+  // sort is stable, like Array.prototype.sort, and keeps the first of equal values, like a Set.
+  // (A Set stores -0 as 0: so does this path.)
+  if (out[0] === 0) out[0] = 0 as T;
+  for (let i = 1; i < out.length; i++) {
+    const value = (out[i] === 0 ? 0 : out[i]) as T;
+    let j = i - 1;
+    for (; j >= 0 && out[j] > value; j--) out[j + 1] = out[j];
+    out[j + 1] = value;
+  }
+  let kept = 1;
+  for (let i = 1; i < out.length; i++) if (out[i] !== out[kept - 1]) out[kept++] = out[i];
+  out.length = kept;
+  return out;
 }
 
 /** Code-point order, independent of locale, so that output is identical on every machine. */

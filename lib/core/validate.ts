@@ -501,10 +501,8 @@ function validateEdge(
   memo: Memo,
   declaredPortsOf: (workload: WorkloadModel) => ReadonlyMap<number, string>,
 ): void {
-  // Only in messages: a string built per edge would be garbage for every valid one.
-  const target = () => `${edge.to.namespace}/${edge.to.workload}`;
   if (!dest) {
-    report(edge.origin, `edge to ${target()}: no such workload in any ZeroTrustNamespace. Policies can only be emitted for workloads declared with namespace.addWorkload()`);
+    report(edge.origin, `edge to ${targetOf(edge)}: no such workload in any ZeroTrustNamespace. Policies can only be emitted for workloads declared with namespace.addWorkload()`);
     return;
   }
   const { ns, workload } = dest;
@@ -533,12 +531,12 @@ function validateEdge(
   // Istio evaluates DENY before ALLOW: an edge from a denied namespace can never work.
   const sourceNamespace = from.kind === 'anyAuthenticated' ? undefined : from.namespace;
   if (sourceNamespace !== undefined && ns.denyFromNamespaces.includes(sourceNamespace)) {
-    report(edge.origin, `edge ${describeSource(from)} -> ${target()} contradicts denyFromNamespaces of namespace ${ns.name}: DENY policies are evaluated before ALLOW, ` +
+    report(edge.origin, `edge ${describeSource(from)} -> ${targetOf(edge)} contradicts denyFromNamespaces of namespace ${ns.name}: DENY policies are evaluated before ALLOW, ` +
       `so it would never work. Remove the edge or stop denying "${sourceNamespace}"`);
   }
 
   if (edge.dryRun && !edge.methods && !edge.paths && !edge.ports) {
-    report(edge.origin, `audited edge ${describeSource(from)} -> ${target()} has no methods, paths or ports: it removes no access, so there is nothing to audit. ` +
+    report(edge.origin, `audited edge ${describeSource(from)} -> ${targetOf(edge)} has no methods, paths or ports: it removes no access, so there is nothing to audit. ` +
       'Audit the workload instead (addWorkload(name, { enforcement: Enforcement.DRY_RUN })), or give the edge the limits to audit');
   }
 
@@ -558,7 +556,7 @@ function validateEdge(
   const declared = declaredPortsOf(workload);
   if (declared.size > 0) {
     for (const port of ports) {
-      if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${target()} (declared: ${[...declared.keys()].join(', ')})`);
+      if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${targetOf(edge)} (declared: ${[...declared.keys()].join(', ')})`);
     }
   }
   if (methods.length > 0 || paths.length > 0) {
@@ -566,14 +564,14 @@ function validateEdge(
     const scope = ports.length > 0 ? ports : [...declared.keys()];
     const tcp = scope.filter((p) => declared.get(p) !== undefined && !isHttpProtocol(declared.get(p)!));
     if (tcp.length > 0 && (ports.length > 0 || tcp.length === declared.size)) {
-      report(edge.origin, `methods/paths on TCP port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} of ${target()}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. ` +
+      report(edge.origin, `methods/paths on TCP port${tcp.length > 1 ? 's' : ''} ${tcp.join(', ')} of ${targetOf(edge)}: HTTP attributes do not exist on TCP traffic and Istio drops the rule. ` +
         'Remove methods and paths, or limit the edge to the HTTP ports with ports: [...]');
     }
     // Every gRPC call is an HTTP/2 POST: any other method on a gRPC port never matches.
     const grpcOnly = scope.length > 0 && scope.every((p) => declared.get(p) === 'GRPC');
     const notPost = methods.filter((m) => m !== 'POST');
     if (grpcOnly && notPost.length > 0) {
-      report(edge.origin, `methods ${JSON.stringify(notPost)} on gRPC port${scope.length > 1 ? 's' : ''} ${scope.join(', ')} of ${target()} never match: every gRPC call is a POST. ` +
+      report(edge.origin, `methods ${JSON.stringify(notPost)} on gRPC port${scope.length > 1 ? 's' : ''} ${scope.join(', ')} of ${targetOf(edge)} never match: every gRPC call is a POST. ` +
         'Limit gRPC calls with paths ("/package.Service/Method") instead');
     }
   }
@@ -582,14 +580,25 @@ function validateEdge(
   // identity rule is dead for plaintext clients. Declared plaintext ports are already open to any
   // plaintext client, so they are the user's explicit choice.
   if (!ns.dryRun && !ns.acceptPlaintextBypass) {
-    const open = (p: number | undefined) => (p === undefined || !isPlaintextPort(workload, p)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, p));
-    if (ports.length > 0 ? ports.some(open) : open(undefined)) {
+    let open = ports.length === 0 && opensToPlaintext(mesh, ns, workload, undefined);
+    for (let i = 0; i < ports.length && !open; i++) open = opensToPlaintext(mesh, ns, workload, ports[i]);
+    if (open) {
       const mode = effectiveMode(mesh, ns, workload);
-      report(edge.origin, `edge ${describeSource(from)} -> ${target()} matches on identity, but ${target()} is ${mode} and accepts plaintext: ` +
+      report(edge.origin, `edge ${describeSource(from)} -> ${targetOf(edge)} matches on identity, but ${targetOf(edge)} is ${mode} and accepts plaintext: ` +
         'plaintext clients carry no identity, so they would be refused while the rule looks like it admits them. ' +
         'Make the workload STRICT, stage the namespace with enforcement: Enforcement.DRY_RUN, or set acceptPlaintextBypass: true');
     }
   }
+}
+
+/** The destination, for messages only: a module function rather than a closure, so that a valid edge allocates nothing for it. */
+function targetOf(edge: EdgeModel): string {
+  return `${edge.to.namespace}/${edge.to.workload}`;
+}
+
+/** An identity rule toward this port (undefined: any port) is bypassed by plaintext clients; declared plaintext ports are the user's explicit choice. */
+function opensToPlaintext(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, port: number | undefined): boolean {
+  return (port === undefined || !isPlaintextPort(workload, port)) && acceptsPlaintext(effectiveMode(mesh, ns, workload, port));
 }
 
 function validateExternalService(svc: ExternalServiceModel, namespaces: Map<string, NamespaceModel>, findWorkload: FindWorkload, report: Report): void {
