@@ -128,8 +128,12 @@ export class Workload extends Construct implements IWorkload {
   private readonly plaintextIpBlocks: readonly string[];
   private readonly plaintextExceptions: readonly PlaintextException[];
   private readonly ports: readonly WorkloadPort[];
-  /** Ids of the edges declared with allowFrom/allowTo: plain records, not constructs (see EdgeDeclaration). */
-  private readonly recordedIds = new Set<string>();
+  /**
+   * The paths of the edges declared with allowFrom/allowTo (`<workload path>/<edge id>`, their
+   * declaredBy): plain records, not constructs (see EdgeDeclaration). The path, not the id: the path
+   * is kept by the edge anyway, so a mesh keeps one string per edge rather than two.
+   */
+  private readonly declaredPaths = new Set<string>();
   /** Every edge toward this workload, however declared, in declaration order. */
   private readonly inbound: EdgeDeclaration[] = [];
   /** The workload as a source and as a destination in the model: one frozen object each, shared by its edges. */
@@ -197,11 +201,11 @@ export class Workload extends Construct implements IWorkload {
     if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
     const id = edgeId(peer, options);
     const declaredBy = `${this.node.path}/${id}`;
-    if (this.recordedIds.has(id)) {
+    if (this.declaredPaths.has(declaredBy)) {
       failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
     const edge = new EdgeDeclaration(peer, this, options, declaredBy);
-    this.recordedIds.add(id);
+    this.declaredPaths.add(declaredBy);
     this.inbound.push(edge);
     this.namespace.mesh._changed();
     return edge;
@@ -231,7 +235,7 @@ export class Workload extends Construct implements IWorkload {
     const clashes: string[] = [];
     for (const child of this.node.children) {
       const id = child.node.id;
-      if (!this.recordedIds.has(id)) continue;
+      if (!this._declaresEdge(id)) continue;
       clashes.push(`${id}: the edge recorded by allowFrom/allowTo is identified as "${id}", the construct id of another construct in workload ${this.namespaceName}/${this.name}; rename that construct`);
     }
     return clashes;
@@ -239,7 +243,7 @@ export class Workload extends Construct implements IWorkload {
 
   /** @internal True if allowFrom/allowTo declared an edge with this id. */
   public _declaresEdge(id: string): boolean {
-    return this.recordedIds.has(id);
+    return this.declaredPaths.has(`${this.node.path}/${id}`);
   }
 
   /** @internal Records an edge declared as an AllowEdge construct (its `declaredAs`) toward this workload. */
