@@ -75,11 +75,13 @@ function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge
     for (const wider of containing) {
       const group = sources.get(wider);
       if (!group) continue;
-      // Equal limits in another order contain each other: only the later declaration is reported.
-      const cover = group.find((c) => c !== position && contains(list[c], edge) && !(c > position && contains(edge, list[c])));
+      const sameSource = wider === containing[0];
+      // Two edges of one source with equal limits (in another order) contain each other: only the
+      // later declaration is reported. An edge of a wider source contains this one whatever the
+      // order of declaration (the narrower edge is the dead one, and never the wider one).
+      const cover = group.find((c) => c !== position && contains(list[c], edge) && !(sameSource && c > position && contains(edge, list[c])));
       if (cover === undefined) continue;
       const coverEdge = list[cover];
-      const sameSource = wider === containing[0];
       report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} is a dead rule: the edge declared by ${coverEdge.origin} already admits every request this edge admits ` +
         `(${describeContainment(coverEdge, edge)}) from ${sameSource ? 'the same source' : `${describeSource(coverEdge.from)}, which includes ${describeSource(edge.from)}`}, ` +
         'so this edge never decides anything. Remove this edge, or merge the limits of both into one edge');
