@@ -145,7 +145,8 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
     docs.push(peerAuthentication(ns.name, `${workload.name}-mtls`, spec, [workload.origin], ns.labels));
   }
 
-  // Rules are built in their output form: the schema's key order, every list a fresh array.
+  // Rules are built in their output form: the schema's key order, every list a fresh array, except
+  // the rule of an edge without limits, which is its source's one frozen rule (unlimitedRule).
   const rules: (MergeableRule & { audited?: boolean })[] = edges.map((edge) => {
     if (!edge.methods && !edge.paths && !edge.ports) {
       const { rule, head } = unlimitedRule(mesh, edge.from);
