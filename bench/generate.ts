@@ -5,7 +5,7 @@
 // accepts plaintext unless the namespace is in dry-run, one edge per source and destination (no duplicate, no dead rule).
 import { App } from 'cdk8s';
 import {
-  AllowEdge, EdgeOptions, Enforcement, ExternalMtlsService, IPeer, MtlsMode, Peer, Workload, WorkloadPort,
+  AllowEdge, Dataplane, EdgeOptions, Enforcement, ExternalMtlsService, IPeer, MtlsMode, Peer, Workload, WorkloadPort,
   ZeroTrustMesh, ZeroTrustNamespace, ZeroTrustNamespaceProps,
 } from '../lib';
 
@@ -33,6 +33,8 @@ export interface MeshSize {
   readonly localShare: number;
   /** Which namespaces get an external mTLS service: 'tenth' (at random, 10%) or 'two-thirds' (every index i with i % 3 != 2). */
   readonly external: 'tenth' | 'two-thirds';
+  /** The mesh's data plane (`<shape>-<scale>-ambient` names the ambient variant); absent: sidecars. */
+  readonly dataplane?: 'AMBIENT';
 }
 
 /** The size of `shape` at `scale`. */
@@ -57,9 +59,22 @@ export const TARGET_SCALES: Readonly<Record<MeshShape, number>> = { small: 2_000
 export function sizeByName(name: string): MeshSize {
   const legacy: Record<string, number> = { S: 100, M: 500, L: 2_000 };
   if (legacy[name] !== undefined) return { ...meshSize('small', legacy[name]), name };
-  const match = /^(small|huge|cross)-(\d+)$/.exec(name);
-  if (!match) throw new Error(`unknown size ${JSON.stringify(name)}; use S, M, L or <shape>-<scale> with a shape among ${SHAPES.join(', ')} ("huge-4000")`);
-  return meshSize(match[1] as MeshShape, Number(match[2]));
+  const match = /^(small|huge|cross)-(\d+)(-ambient)?$/.exec(name);
+  if (!match) throw new Error(`unknown size ${JSON.stringify(name)}; use S, M, L or <shape>-<scale>[-ambient] with a shape among ${SHAPES.join(', ')} ("huge-4000", "huge-4000-ambient")`);
+  const size = meshSize(match[1] as MeshShape, Number(match[2]));
+  return match[3] ? ambient(size) : size;
+}
+
+/**
+ * The same shape with ztunnel and waypoints instead of sidecars. What ambient mode refuses is left
+ * out, the random choices stay the same: no namespace in dry-run (ztunnel may ignore dry-run
+ * policies), the plaintext metrics port is open at layer 4 (ztunnel cannot see methods and paths),
+ * accepted as such next to identity edges (acceptIdentityBypass), and external services take their
+ * client certificate from a Secret (the waypoint originates the mutual TLS). Edges with methods or
+ * paths are enforced by the namespace's waypoint.
+ */
+export function ambient(size: MeshSize): MeshSize {
+  return { ...size, name: `${size.name}-ambient`, dataplane: 'AMBIENT' };
 }
 
 export const SIZES: readonly MeshSize[] = ['S', 'M', 'L'].map(sizeByName);
@@ -92,6 +107,7 @@ export interface GeneratedMesh {
  * the app's, and the floor does not pay it either (its documents are read before its clock).
  */
 export interface MeshPlan {
+  readonly dataplane?: 'AMBIENT';
   readonly namespaces: readonly PlannedNamespace[];
   readonly edges: readonly PlannedEdge[];
   readonly externalServices: readonly PlannedExternalService[];
@@ -107,7 +123,7 @@ interface PlannedWorkload {
   readonly name: string;
   readonly serviceAccount?: string;
   readonly labels?: Record<string, string>;
-  readonly plaintext?: { port: number; methods: string[]; paths: string[]; ipBlocks?: string[] }[];
+  readonly plaintext?: { port: number; methods?: string[]; paths?: string[]; ipBlocks?: string[]; acceptIdentityBypass?: boolean }[];
   /** Declared ports: [number, 'http' | 'grpc'] (WorkloadPort objects are made when the app is built). */
   readonly ports?: readonly (readonly [number, 'http' | 'grpc'])[];
 }
@@ -171,7 +187,7 @@ export function planMesh(size: MeshSize, seed = 42): MeshPlan {
   let remainder = size.workloads - perNs * size.namespaces;
   for (let i = 0; i < size.namespaces; i++) {
     const name = nsNames[i];
-    const dryRun = chance(0.05);
+    const dryRun = chance(0.05) && size.dataplane !== 'AMBIENT';
     const denied = new Set<string>();
     if (chance(0.2)) {
       // One namespace that exists in the mesh, and one that does not (say, a sandbox cluster's).
@@ -198,7 +214,7 @@ export function planMesh(size: MeshSize, seed = 42): MeshPlan {
         ...(chance(0.15) ? { labels: { app: wname, tier: 'backend' } } : {}),
         // A metrics port for a scraper without a sidecar, limited to what it needs (an unlimited
         // exception on a port that also serves identity edges is refused).
-        ...(plaintext ? { plaintext: [{ port: 9090, methods: ['GET'], paths: ['/metrics'], ...(chance(0.5) ? { ipBlocks: ['10.0.0.0/16'] } : {}) }] } : {}),
+        ...(plaintext ? { plaintext: [{ port: 9090, ...(size.dataplane === 'AMBIENT' ? { acceptIdentityBypass: true } : { methods: ['GET'], paths: ['/metrics'] }), ...(chance(0.5) ? { ipBlocks: ['10.0.0.0/16'] } : {}) }] } : {}),
         ...(declarePorts ? { ports: [[8080, 'http'], ...(plaintext ? [[9090, 'http'] as const] : []), [9000, 'grpc']] as const } : {}),
       });
     }
@@ -280,15 +296,19 @@ export function planMesh(size: MeshSize, seed = 42): MeshPlan {
     if (ns.workloads.length === 0) return;
     if (size.external === 'tenth' ? !chance(0.1) : index % 3 === 2) return;
     const clients = [0, ...(ns.workloads.length > 1 && chance(0.5) ? [1] : [])];
-    externalServices.push({ namespace: index, clients, files: chance(0.5) });
+    // In ambient mode the waypoint originates the mutual TLS: a Secret (credentialName), no files.
+    externalServices.push({ namespace: index, clients, files: chance(0.5) && size.dataplane !== 'AMBIENT' });
   });
 
-  return { namespaces, edges, externalServices };
+  return { ...(size.dataplane ? { dataplane: size.dataplane } : {}), namespaces, edges, externalServices };
 }
 
 /** Declares the planned mesh in `app` through the public API, as a hand-written app would. */
 export function buildMesh(app: App, plan: MeshPlan): GeneratedMesh {
-  const mesh = new ZeroTrustMesh(app, 'mesh', { trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT });
+  const mesh = new ZeroTrustMesh(app, 'mesh', {
+    trustDomain: 'cluster.local', rootNamespace: 'istio-system', mtls: MtlsMode.STRICT,
+    ...(plan.dataplane === 'AMBIENT' ? { dataplane: Dataplane.AMBIENT } : {}),
+  });
   const charts: ZeroTrustNamespace[] = [];
   const workloads: Workload[][] = [];
   let workloadCount = 0;

@@ -3,7 +3,7 @@
 // the analyzer against parsing the YAML, and the reference app's cold start against an empty app.
 // Every measurement runs in a fresh child process (bench/child.ts), so that peak RSS is its own.
 //
-//   npm run bench -- [--shape small,huge,cross] [--max-size 4000] [--runs 5] [--growth-runs 3]
+//   npm run bench -- [--shape small,huge,cross] [--dataplane sidecar,ambient] [--max-size 4000] [--runs 5] [--growth-runs 3]
 //                    [--stock NAME,...|none] [--analyzer-runs 3] [--no-analyzer] [--no-cold]
 //                    [--cold-runs 9] [--analyzer-timeout 120] [--work DIR] [--json FILE] [--keep]
 //
@@ -19,7 +19,7 @@ import { spawnSync } from 'node:child_process';
 import { cpus, freemem, loadavg, tmpdir, totalmem } from 'node:os';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { MeshShape, MeshSize, meshSize, SHAPES, TARGET_SCALES } from './generate';
+import { ambient, MeshShape, MeshSize, meshSize, SHAPES, TARGET_SCALES } from './generate';
 
 const ROOT = resolve(__dirname, '..');
 const TS_NODE = require.resolve('ts-node/dist/bin.js');
@@ -37,6 +37,12 @@ const flag = (name: string) => argv.includes(`--${name}`);
 const shapes = (option('shape') ?? SHAPES.join(',')).split(',').map((s) => {
   if (!SHAPES.includes(s as MeshShape)) throw new Error(`--shape ${s}: use one or more of ${SHAPES.join(', ')}`);
   return s as MeshShape;
+});
+// The data planes to measure each size with (default sidecars): `ambient` adds `<size>-ambient`, the
+// same shape declared with ztunnel and waypoints (bench/generate.ts `ambient`).
+const dataplanes = (option('dataplane') ?? 'sidecar').split(',').map((d) => {
+  if (d !== 'sidecar' && d !== 'ambient') throw new Error(`--dataplane ${d}: use sidecar, ambient or both`);
+  return d;
 });
 const maxSize = Number(option('max-size') ?? 4000);
 const runs = Number(option('runs') ?? 5);
@@ -60,9 +66,9 @@ const LADDERS: Record<MeshShape, readonly number[]> = {
   huge: [1_000, 4_000, 16_000],
   cross: [500, 2_000, 8_000],
 };
-const plan: MeshSize[] = shapes.flatMap((shape) => LADDERS[shape]
+const plan: MeshSize[] = dataplanes.flatMap((dataplane) => shapes.flatMap((shape) => LADDERS[shape]
   .filter((scale) => scale <= maxSize || scale === TARGET_SCALES[shape])
-  .map((scale) => meshSize(shape, scale)));
+  .map((scale) => (dataplane === 'ambient' ? ambient(meshSize(shape, scale)) : meshSize(shape, scale)))));
 
 // ---------------------------------------------------------------------------------------------
 // Helpers
@@ -206,7 +212,7 @@ function measureSize(size: MeshSize): SizeResult {
   rmSync(floorDir, { recursive: true, force: true });
   rmSync(docs, { force: true });
   // Only the analyzer's folder is kept: the others would fill a RAM-backed work folder.
-  if (!(size.shape === 'small' && isTarget(size))) rmSync(libraryDir, { recursive: true, force: true });
+  if (!(size.shape === 'small' && isTarget(size) && !size.dataplane)) rmSync(libraryDir, { recursive: true, force: true });
   return { size, counts, library, floor, stock, libraryDir, loadAfter: loadavg()[0] };
 }
 
@@ -348,7 +354,7 @@ function main(): void {
   // Growth: every pair of measured sizes of a shape 4x apart.
   const growth: { shape: MeshShape; a: SizeResult; b: SizeResult }[] = [];
   for (const a of results) {
-    for (const b of results) if (b.size.shape === a.size.shape && b.size.scale === a.size.scale * 4) growth.push({ shape: a.size.shape, a, b });
+    for (const b of results) if (b.size.shape === a.size.shape && b.size.dataplane === a.size.dataplane && b.size.scale === a.size.scale * 4) growth.push({ shape: a.size.shape, a, b });
   }
   if (growth.length > 0) {
     out.push('## Growth (4x the mesh)\n');
@@ -360,7 +366,7 @@ function main(): void {
   }
 
   let analyzer: AnalyzerResult | undefined;
-  const analyzerSize = results.find((r) => r.size.shape === 'small' && isTarget(r.size));
+  const analyzerSize = results.find((r) => r.size.shape === 'small' && isTarget(r.size) && !r.size.dataplane);
   if (!flag('no-analyzer') && analyzerSize) {
     analyzer = measureAnalyzer(analyzerSize);
     out.push(`## Analyzer at ${analyzer.size.name} (median of ${analyzerRuns})\n`);
