@@ -74,7 +74,9 @@ export function compileAmbientNamespace(
   // The namespace's PeerAuthentication and allow-nothing/deny-namespaces policies have no selector:
   // ztunnel enforces them for every pod of the namespace, as sidecars would.
   const docs = compileNamespace(ns);
-  const required: Record<string, Record<string, string>> = { [`Namespace/${ns.name}`]: { [DATAPLANE_MODE_LABEL]: 'ambient' } };
+  // The labels each object needs, by `Namespace/<ns>` and `Service/<ns>/<name>`: a Map, not an object
+  // keyed by those names (see requiredLabelsJson).
+  const required = new Map<string, Readonly<Record<string, string>>>([[`Namespace/${ns.name}`, { [DATAPLANE_MODE_LABEL]: 'ambient' }]]);
 
   for (const workload of ns.workloads) {
     const edges = edgesByWorkload?.get(workload.name) ?? [];
@@ -94,7 +96,7 @@ export function compileAmbientNamespace(
     };
     docs.push(...compileWorkload(mesh, ns, workload, [viaWaypoint, ...edges.filter((e) => !hasL7Limits(e))]));
     docs.push(waypointPolicy(mesh, ns, workload, edges));
-    required[`Service/${ns.name}/${workload.name}`] = { [INGRESS_USE_WAYPOINT_LABEL]: 'true', [USE_WAYPOINT_LABEL]: waypoint as string };
+    required.set(`Service/${ns.name}/${workload.name}`, { [INGRESS_USE_WAYPOINT_LABEL]: 'true', [USE_WAYPOINT_LABEL]: waypoint as string });
   }
 
   if (needsWaypoint) {
@@ -118,10 +120,28 @@ export function compileAmbientNamespace(
   // must be set by whoever owns the Namespace and Service objects (see "Ambient mode" in README).
   const pa = docs[0];
   pa.metadata.annotations![DATAPLANE_ANNOTATION] = 'AMBIENT';
-  pa.metadata.annotations![REQUIRED_LABELS_ANNOTATION] = JSON.stringify(Object.fromEntries(
-    Object.keys(required).sort(compareStrings).map((k) => [k, Object.fromEntries(Object.keys(required[k]).sort(compareStrings).map((l) => [l, required[k][l]]))]),
-  ));
+  pa.metadata.annotations![REQUIRED_LABELS_ANNOTATION] = requiredLabelsJson(required);
   return docs;
+}
+
+/**
+ * The required-labels annotation: a JSON object of the objects' names, sorted, each with its labels,
+ * sorted. Written key by key rather than through an object keyed by those names: V8 shares one
+ * tree of hidden-class transitions among all objects built from `{}`, keyed by property name, and
+ * a key per namespace and Service filled it up (as workloads' children once did, see
+ * useDictionaryChildren in zero-trust-mesh.ts); after that every object built from `{}` gets a
+ * fresh hidden class, the contexts `yaml` creates for every value it writes included. At 4,000
+ * ambient namespaces that made writing the YAML about twice as slow as the same documents in a
+ * fresh process, and the heap four times as large. The keys are never integer-like (they start
+ * with `Namespace/` or `Service/`), so this is exactly JSON.stringify of the object with sorted keys.
+ */
+export function requiredLabelsJson(required: ReadonlyMap<string, Readonly<Record<string, string>>>): string {
+  const entries = [...required.keys()].sort(compareStrings).map((key) => {
+    const labels = required.get(key)!;
+    // Label names are a few constants: an object for them is fine.
+    return `${JSON.stringify(key)}:${JSON.stringify(Object.fromEntries(Object.keys(labels).sort(compareStrings).map((label) => [label, labels[label]])))}`;
+  });
+  return `{${entries.join(',')}}`;
 }
 
 /** The edges of an L7-protected workload, enforced by the waypoint for its Service. */
