@@ -32,7 +32,7 @@ import {
   WAYPOINT_CLASS, WAYPOINT_FOR_LABEL,
 } from './annotations';
 import {
-  authorizationPolicy, compileClientTls, compileNamespace, compileWorkload, document, edgeRule, headOf, IstioDocument, MergeableRule, mergeRules, NETWORKING_API,
+  authorizationPolicy, compileClientTls, compileNamespace, compileWorkload, document, edgeMergeableRule, IstioDocument, MergeableRule, mergeRules, NETWORKING_API,
   SECURITY_API,
 } from './compile';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel, WorkloadModel } from './model';
@@ -146,10 +146,7 @@ export function requiredLabelsJson(required: ReadonlyMap<string, Readonly<Record
 
 /** The edges of an L7-protected workload, enforced by the waypoint for its Service. */
 function waypointPolicy(mesh: MeshModel, ns: NamespaceModel, workload: WorkloadModel, edges: readonly EdgeModel[]): IstioDocument {
-  const rules: MergeableRule[] = edges.map((edge) => {
-    const rule = edgeRule(mesh, edge);
-    return { rule, origin: edge.origin, head: headOf(rule) };
-  });
+  const rules: MergeableRule[] = edges.map((edge) => edgeMergeableRule(mesh, edge));
   const merged = mergeRules(rules);
   return authorizationPolicy(ns, `${workload.name}-waypoint-allow`, {
     action: AuthorizationPolicySpecAction.ALLOW,

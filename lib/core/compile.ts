@@ -148,12 +148,8 @@ export function compileWorkload(mesh: MeshModel, ns: NamespaceModel, workload: W
   // Rules are built in their output form: the schema's key order, every list a fresh array, except
   // the rule of an edge without limits, which is its source's one frozen rule (unlimitedRule).
   const rules: (MergeableRule & { audited?: boolean })[] = edges.map((edge) => {
-    if (!edge.methods && !edge.paths && !edge.ports) {
-      const { rule, head } = unlimitedRule(mesh, edge.from);
-      return edge.dryRun ? { rule, origin: edge.origin, head, audited: true } : { rule, origin: edge.origin, head };
-    }
-    const rule = edgeRule(mesh, edge);
-    return edge.dryRun ? { rule, origin: edge.origin, head: headOf(rule), audited: true } : { rule, origin: edge.origin, head: headOf(rule) };
+    const rule = edgeMergeableRule(mesh, edge);
+    return edge.dryRun ? { ...rule, audited: true } : rule;
   });
   if (plaintextPorts.length > 0) {
     // The namespace's allow-nothing policy would block the scraper: admit plaintext requests (no
@@ -294,7 +290,17 @@ export function mergeRules(rules: readonly MergeableRule[]): { rules: Authorizat
   return { rules: merged, origins };
 }
 
-export function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
+/** An edge's rule with its origin and head, for mergeRules: the head of a shared rule is computed once, with it. */
+export function edgeMergeableRule(mesh: MeshModel, edge: EdgeModel): MergeableRule {
+  if (!edge.methods && !edge.paths && !edge.ports) {
+    const { rule, head } = unlimitedRule(mesh, edge.from);
+    return { rule, origin: edge.origin, head };
+  }
+  const rule = edgeRule(mesh, edge);
+  return { rule, origin: edge.origin, head: headOf(rule) };
+}
+
+function edgeRule(mesh: MeshModel, edge: EdgeModel): AuthorizationPolicySpecRules {
   if (!edge.methods && !edge.paths && !edge.ports) return unlimitedRule(mesh, edge.from).rule;
   const from = [{ source: sourceFields(mesh, edge.from) }];
   const operation: { methods?: string[]; paths?: string[]; ports?: string[] } = {};
