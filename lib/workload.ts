@@ -200,7 +200,10 @@ export class Workload extends Construct implements IWorkload {
     // (lib/options/fast.ts); anything else, and every error, the schema.
     if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
     const id = edgeId(peer, options);
-    const declaredBy = `${this.node.path}/${id}`;
+    // Joined rather than concatenated: one flat string, rather than a rope of three pieces that every
+    // later read (the set below, the declared-by annotation's JSON) walks again. Kept for the life
+    // of the app, once per edge.
+    const declaredBy = [this.node.path, id].join('/');
     if (this.declaredPaths.has(declaredBy)) {
       failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
