@@ -33,12 +33,13 @@ type Report = (path: string, message: string | undefined) => void;
  * source to one workload pays k² comparisons of that group only, and k is what they wrote by hand.
  */
 export function reportContainedEdges(index: EdgeIndex, audited: (edge: EdgeModel) => boolean, report: Report): void {
+  const containingOf = containingSourcesMemo();
   for (const [namespace, names] of index.byTarget) {
     for (const [workload, list] of names) {
       if (list.length < 2) continue;
       let limited = 0;
-      for (const edge of list) if (edge.methods || edge.paths || edge.ports) limited++;
-      if (limited >= 2) reportWithin(`${namespace}/${workload}`, list, audited, report);
+      for (let i = 0; i < list.length && limited < 2; i++) if (list[i].methods || list[i].paths || list[i].ports) limited++;
+      if (limited >= 2) reportWithin(namespace, workload, list, audited, containingOf, report);
     }
   }
 }
@@ -47,7 +48,10 @@ export function reportContainedEdges(index: EdgeIndex, audited: (edge: EdgeModel
  * The edges toward one workload, in declaration order (a position is the order of declaration):
  * indexed by source, each looked up in its own and containing sources.
  */
-function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge: EdgeModel) => boolean, report: Report): void {
+function reportWithin(
+  namespace: string, workload: string, list: readonly EdgeModel[], audited: (edge: EdgeModel) => boolean,
+  containingOf: (from: SourceModel) => readonly string[] | undefined, report: Report,
+): void {
   const sources = new Map<string, number[]>();
   const candidates: number[] = [];
   // Sources with an unlimited edge toward the workload: their shadows are validate.ts's to report.
@@ -55,8 +59,9 @@ function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge
   for (let position = 0; position < list.length; position++) {
     const edge = list[position];
     if (!wellFormed(edge)) continue;
-    const source = sourceKey(edge.from);
-    if (source === undefined) continue;
+    const containing = containingOf(edge.from);
+    if (containing === undefined) continue;
+    const source = containing[0];
     if (!edge.methods && !edge.paths && !edge.ports) {
       unlimited.add(source);
       continue;
@@ -70,8 +75,8 @@ function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge
   if (candidates.length < 2) return;
   for (const position of candidates) {
     const edge = list[position];
-    const containing = containingSources(edge.from);
-    if (containing.some((s) => unlimited.has(s))) continue;
+    const containing = containingOf(edge.from)!;
+    if (shadowedByUnlimited(containing, unlimited)) continue;
     for (const wider of containing) {
       const group = sources.get(wider);
       if (!group) continue;
@@ -79,10 +84,14 @@ function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge
       // Two edges of one source with equal limits (in another order) contain each other: only the
       // later declaration is reported. An edge of a wider source contains this one whatever the
       // order of declaration (the narrower edge is the dead one, and never the wider one).
-      const cover = group.find((c) => c !== position && contains(list[c], edge) && !(sameSource && c > position && contains(edge, list[c])));
+      let cover: number | undefined;
+      for (let i = 0; i < group.length && cover === undefined; i++) {
+        const c = group[i];
+        if (c !== position && contains(list[c], edge) && !(sameSource && c > position && contains(edge, list[c]))) cover = c;
+      }
       if (cover === undefined) continue;
       const coverEdge = list[cover];
-      report(edge.origin, `edge ${describeSource(edge.from)} -> ${target} is a dead rule: the edge declared by ${coverEdge.origin} already admits every request this edge admits ` +
+      report(edge.origin, `edge ${describeSource(edge.from)} -> ${namespace}/${workload} is a dead rule: the edge declared by ${coverEdge.origin} already admits every request this edge admits ` +
         `(${describeContainment(coverEdge, edge)}) from ${sameSource ? 'the same source' : `${describeSource(coverEdge.from)}, which includes ${describeSource(edge.from)}`}, ` +
         'so this edge never decides anything. Remove this edge, or merge the limits of both into one edge');
       break;
@@ -90,12 +99,26 @@ function reportWithin(target: string, list: readonly EdgeModel[], audited: (edge
   }
 }
 
+/** Whether one of the sources is among those with an unlimited edge (validate.ts reports those shadows). */
+function shadowedByUnlimited(containing: readonly string[], unlimited: ReadonlySet<string>): boolean {
+  if (unlimited.size === 0) return false;
+  for (let i = 0; i < containing.length; i++) if (unlimited.has(containing[i])) return true;
+  return false;
+}
+
 /** Only edges whose fields have the validated shapes; anything else is refused by validateEdge. */
 function wellFormed(edge: EdgeModel): boolean {
   if (typeof edge.from !== 'object' || edge.from === null || typeof edge.to !== 'object' || edge.to === null) return false;
   if (typeof edge.to.namespace !== 'string' || typeof edge.to.workload !== 'string') return false;
-  const list = (v: unknown, type: 'string' | 'number') => v === undefined || (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === type));
-  return list(edge.methods, 'string') && list(edge.paths, 'string') && list(edge.ports, 'number');
+  return wellFormedList(edge.methods, 'string') && wellFormedList(edge.paths, 'string') && wellFormedList(edge.ports, 'number');
+}
+
+/** Absent, or a non-empty list of values of one type (an indexed loop: this runs for every edge of a destination with limits). */
+function wellFormedList(list: unknown, type: 'string' | 'number'): boolean {
+  if (list === undefined) return true;
+  if (!Array.isArray(list) || list.length === 0) return false;
+  for (let i = 0; i < list.length; i++) if (typeof list[i] !== type) return false;
+  return true;
 }
 
 /** One key per source as Istio matches it: a principal's trust domain is part of it. */
@@ -110,11 +133,26 @@ function sourceKey(from: SourceModel): string | undefined {
 }
 
 /**
- * The sources whose rules admit every request of this one, itself first. `namespaces: [ns]`
+ * containingSources, once per source object of one validation: a mesh's edges share their sources
+ * (a workload's is one frozen object, whatever the number of its edges), so most edges cost a
+ * lookup rather than three key strings. Undefined for a source without a key.
+ */
+function containingSourcesMemo(): (from: SourceModel) => readonly string[] | undefined {
+  const known = new Map<SourceModel, readonly string[] | undefined>();
+  return (from) => {
+    let containing = known.get(from);
+    if (containing === undefined && !known.has(from)) known.set(from, (containing = containingSources(from)));
+    return containing;
+  };
+}
+
+/**
+ * The sources whose rules admit every request of this one, itself first (none for a source without a key). `namespaces: [ns]`
  * matches every identity of ns in any trust domain; `principals: ["*"]` every mTLS identity.
  */
-function containingSources(from: SourceModel): string[] {
-  const own = sourceKey(from)!;
+function containingSources(from: SourceModel): string[] | undefined {
+  const own = sourceKey(from);
+  if (own === undefined) return undefined;
   switch (from.kind) {
     case 'workload':
     case 'serviceAccount': return [own, `namespace:${from.namespace}`, 'any'];
