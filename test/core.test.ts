@@ -75,6 +75,18 @@ describe('model checks the constructs cannot reach', () => {
   it('refuses an edge to an undeclared workload', () => {
     expect(messages(mesh({ edges: [{ ...edge, to: { namespace: 'shop', workload: 'ghost' } }] }))).toMatch(/edge to shop\/ghost: no such workload in any ZeroTrustNamespace/);
   });
+  it('looks workloads up as "<namespace>/<name>" keys, with or without a "/" in a name', () => {
+    // Plain names: a target with a "/" in its name is no workload (its key has two "/").
+    expect(messages(mesh({ edges: [{ ...edge, to: { namespace: 'shop', workload: 'api/x' } }] }))).toMatch(/edge to shop\/api\/x: no such workload/);
+    // A "/" in a declared name (refused as a DNS label) is still found under the key it makes.
+    const slashed = mesh({
+      namespaces: [namespace({ workloads: [workload('web'), workload('api/v2')] })],
+      edges: [{ ...edge, to: { namespace: 'shop', workload: 'api/v2' } }, { ...edge, to: { namespace: 'shop/api', workload: 'v2' }, origin: 'shop/edge-2' }],
+    });
+    const text = messages(slashed);
+    expect(text).toMatch(/workload name "api\/v2" is not a valid DNS-1123 label/);
+    expect(text).not.toMatch(/no such workload/);
+  });
   it('refuses a source whose service account disagrees with the declared workload', () => {
     expect(messages(mesh({ edges: [{ ...edge, from: { ...edge.from, serviceAccount: 'other' } }] }))).toMatch(/names service account "other" but the workload runs as "web"/);
   });

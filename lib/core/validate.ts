@@ -55,17 +55,24 @@ export function validateMesh(mesh: MeshModel, index: EdgeIndex = indexEdges(mesh
 
   // Workloads by namespace, then name: the per-edge lookups build no key string.
   const byName: WorkloadIndex = new Map();
+  // Whether every declared namespace and workload name is a string without "/" (any other is refused).
+  let plainNames = true;
   for (const ns of mesh.namespaces) {
+    if (!isPlainName(ns.name)) plainNames = false;
     for (const workload of ns.workloads) {
+      if (!isPlainName(workload.name)) plainNames = false;
       let names = byName.get(ns.name);
       if (!names) byName.set(ns.name, (names = new Map()));
       names.set(workload.name, { ns, workload });
     }
   }
   // Exactly the answer of a map keyed by "<namespace>/<name>" (a key with one "/" has one split).
-  // Names with a "/" (refused anyway) or that are not strings take such a map, built on first use.
+  // When every declared name is plain, a key with more than one "/" matches nothing, so the nested
+  // maps answer any two strings with no scan of them (two lookups per edge). Otherwise names with a
+  // "/" (refused anyway) or that are not strings take such a map, built on first use.
   let flat: Map<string, WorkloadEntry> | undefined;
   const findWorkload = (namespace: string, name: string): WorkloadEntry | undefined => {
+    if (plainNames && typeof namespace === 'string' && typeof name === 'string') return byName.get(namespace)?.get(name);
     if (typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/')) return byName.get(namespace)?.get(name);
     flat ??= new Map([...byName.values()].flatMap((names) => [...names.values()].map((e) => [`${e.ns.name}/${e.workload.name}`, e] as const)));
     return flat.get(`${namespace}/${name}`);
@@ -461,6 +468,11 @@ function validateWorkload(workload: WorkloadModel, report: Report): void {
   if (workload.plaintextIpBlocks.length > 0 && workload.plaintextPorts.length === 0) {
     report(workload.origin, 'plaintextIpBlocks is set but the workload has no plaintextPorts; remove it or declare the plaintext ports');
   }
+}
+
+/** A string without "/": a name that a "<namespace>/<name>" key splits at its one "/". */
+function isPlainName(name: unknown): boolean {
+  return typeof name === 'string' && !name.includes('/');
 }
 
 const NO_PORTS: ReadonlyMap<number, string> = new Map();
