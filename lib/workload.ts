@@ -256,7 +256,7 @@ export class Workload extends Construct implements IWorkload {
 
   /** @internal The edges toward this workload, in the intent model. */
   public _contributeEdges(edges: EdgeModel[]): void {
-    for (const declaration of this.inbound) edges.push(declaration.toModel());
+    for (let i = 0; i < this.inbound.length; i++) edges.push(this.inbound[i].toModel()); // indexed: no iterator per workload
   }
 
   /** @internal */

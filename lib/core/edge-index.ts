@@ -15,7 +15,8 @@ export interface EdgeIndex {
 export function indexEdges(edges: readonly EdgeModel[]): EdgeIndex {
   const byTarget = new Map<string, Map<string, EdgeModel[]>>();
   const unindexed: EdgeModel[] = [];
-  for (const edge of edges) {
+  for (let i = 0; i < edges.length; i++) { // indexed: no iterator per step before the loop is optimized
+    const edge = edges[i];
     const to = typeof edge === 'object' && edge !== null ? edge.to : undefined;
     if (typeof to !== 'object' || to === null || typeof to.namespace !== 'string' || typeof to.workload !== 'string') {
       unindexed.push(edge);

@@ -84,7 +84,7 @@ export function validateMesh(mesh: MeshModel, index: EdgeIndex = indexEdges(mesh
   for (const [namespace, names] of index.byTarget) {
     for (const [name, list] of names) {
       const dest = findWorkload(namespace, name);
-      for (const edge of list) validateEdge(mesh, edge, dest, namespaces, findWorkload, report, memo, ports);
+      for (let i = 0; i < list.length; i++) validateEdge(mesh, list[i], dest, namespaces, findWorkload, report, memo, ports);
     }
   }
   for (const edge of index.unindexed) validateEdge(mesh, edge, findWorkload(edge.to.namespace, edge.to.workload), namespaces, findWorkload, report, memo, ports);
@@ -93,8 +93,9 @@ export function validateMesh(mesh: MeshModel, index: EdgeIndex = indexEdges(mesh
   reportShadowedByWiderSources(index, report);
   reportContainedEdges(index, (edge) => {
     // An edge's own dry-run only shows in an enforced workload of an enforced namespace (compile.ts).
+    if (edge.dryRun !== true) return false;
     const target = findWorkload(edge.to.namespace, edge.to.workload);
-    return edge.dryRun === true && (target === undefined || (!target.ns.dryRun && !target.workload.dryRun));
+    return target === undefined || (!target.ns.dryRun && !target.workload.dryRun);
   }, report);
   reportPlaintextOnIdentityPorts(mesh, index, report);
 
@@ -250,15 +251,15 @@ function reportDeadWithinSource(edges: readonly EdgeModel[], report: Report): vo
  * edges, one to look each edge up.
  */
 function reportShadowedByWiderSources(index: EdgeIndex, report: Report): void {
-  const unlimited = (e: EdgeModel) => !e.methods && !e.paths && !e.ports;
   for (const names of index.byTarget.values()) {
     for (const list of names.values()) {
       if (list.length < 2) continue;
       let any: EdgeModel | undefined;
       let namespaces: Map<string, EdgeModel> | undefined;
-      for (const edge of list) {
+      for (let i = 0; i < list.length; i++) {
+        const edge = list[i];
         const kind = edge.from.kind;
-        if ((kind !== 'anyAuthenticated' && kind !== 'namespace') || !unlimited(edge) || edge.dryRun) continue;
+        if ((kind !== 'anyAuthenticated' && kind !== 'namespace') || edge.methods || edge.paths || edge.ports || edge.dryRun) continue;
         if (edge.from.kind === 'anyAuthenticated') any ??= edge;
         else if (!(namespaces ??= new Map()).has(edge.from.namespace)) namespaces.set(edge.from.namespace, edge);
       }
@@ -561,17 +562,20 @@ function validateEdge(
   if (methods.length > 1 && new Set(methods).size !== methods.length) report(edge.origin, `methods lists a value twice: ${JSON.stringify(methods)}`);
   if (paths.length > 1 && new Set(paths).size !== paths.length) report(edge.origin, `paths lists a value twice: ${JSON.stringify(paths)}`);
   if (ports.length > 1 && new Set(ports).size !== ports.length) report(edge.origin, `ports lists a value twice: ${JSON.stringify(ports)}`);
-  for (const method of methods) report(edge.origin, checkMethod(method));
-  for (const path of paths) report(edge.origin, checkPath(path));
-  for (const port of ports) report(edge.origin, checkPort('port', port));
+  // Indexed loops (here and below): this runs once per edge, mostly before the function is
+  // optimized, and a for-of over an array allocates an iterator and a result per step until it is.
+  for (let i = 0; i < methods.length; i++) report(edge.origin, checkMethod(methods[i]));
+  for (let i = 0; i < paths.length; i++) report(edge.origin, checkPath(paths[i]));
+  for (let i = 0; i < ports.length; i++) report(edge.origin, checkPort('port', ports[i]));
 
   const declared = declaredPortsOf(workload);
   if (declared.size > 0) {
-    for (const port of ports) {
-      if (!declared.has(port)) report(edge.origin, `port ${port} is not declared on ${targetOf(edge)} (declared: ${[...declared.keys()].join(', ')})`);
+    for (let i = 0; i < ports.length; i++) {
+      if (!declared.has(ports[i])) report(edge.origin, `port ${ports[i]} is not declared on ${targetOf(edge)} (declared: ${[...declared.keys()].join(', ')})`);
     }
   }
-  if (methods.length > 0 || paths.length > 0) {
+  // Both checks need declared ports: without any, no port is known to be TCP or gRPC.
+  if ((methods.length > 0 || paths.length > 0) && declared.size > 0) {
     // On a TCP port Istio removes an ALLOW rule that has HTTP-only fields: the edge would be dead.
     const scope = ports.length > 0 ? ports : [...declared.keys()];
     const tcp = scope.filter((p) => declared.get(p) !== undefined && !isHttpProtocol(declared.get(p)!));
@@ -581,8 +585,8 @@ function validateEdge(
     }
     // Every gRPC call is an HTTP/2 POST: any other method on a gRPC port never matches.
     const grpcOnly = scope.length > 0 && scope.every((p) => declared.get(p) === 'GRPC');
-    const notPost = methods.filter((m) => m !== 'POST');
-    if (grpcOnly && notPost.length > 0) {
+    const notPost = grpcOnly ? methods.filter((m) => m !== 'POST') : NO_VALUES;
+    if (notPost.length > 0) {
       report(edge.origin, `methods ${JSON.stringify(notPost)} on gRPC port${scope.length > 1 ? 's' : ''} ${scope.join(', ')} of ${targetOf(edge)} never match: every gRPC call is a POST. ` +
         'Limit gRPC calls with paths ("/package.Service/Method") instead');
     }
