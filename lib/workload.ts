@@ -129,11 +129,16 @@ export class Workload extends Construct implements IWorkload {
   private readonly plaintextExceptions: readonly PlaintextException[];
   private readonly ports: readonly WorkloadPort[];
   /**
-   * The paths of the edges declared with allowFrom/allowTo (`<workload path>/<edge id>`, their
-   * declaredBy): plain records, not constructs (see EdgeDeclaration). The path, not the id: the path
-   * is kept by the edge anyway, so a mesh keeps one string per edge rather than two.
+   * The ids of the edges declared with allowFrom/allowTo (plain records, not constructs: see
+   * EdgeDeclaration), so that each is declared once. An edge without limits, enforced, has the id
+   * `from-<peer>` and is recorded by its peer's name: a string every edge of that peer shares, whose
+   * hash is computed once, where a fresh id per edge would be hashed at each call. Any other edge is
+   * recorded by its id (see hasEdge for where the two meet).
    */
-  private readonly declaredPaths = new Set<string>();
+  private readonly plainPeers = new Set<string>();
+  private readonly otherIds = new Set<string>();
+  /** Whether a peer of plainPeers has a name that ends like another edge's id (see hasEdge). */
+  private plainPeerLikeId = false;
   /** Every edge toward this workload, however declared, in declaration order. */
   private readonly inbound: EdgeDeclaration[] = [];
   /** The workload as a source and as a destination in the model: one frozen object each, shared by its edges. */
@@ -199,16 +204,18 @@ export class Workload extends Construct implements IWorkload {
     // Most edges have no limits: no options object to check then. Plain options take the fast path
     // (lib/options/fast.ts); anything else, and every error, the schema.
     if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
-    const id = edgeId(peer, options);
-    // Joined rather than concatenated: one flat string, rather than a rope of three pieces that every
-    // later read (the set below, the declared-by annotation's JSON) walks again. Kept for the life
-    // of the app, once per edge.
-    const declaredBy = [this.node.path, id].join('/');
-    if (this.declaredPaths.has(declaredBy)) {
-      failEarly(declaredBy, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
+    const plain = options.methods === undefined && options.paths === undefined && options.ports === undefined && options.enforcement !== Enforcement.DRY_RUN;
+    const id = plain ? undefined : edgeId(peer, options);
+    if (this.hasEdge(peer.peerName, id)) {
+      failEarly(`${this.node.path}/${id ?? `from-${peer.peerName}`}`, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
-    const edge = new EdgeDeclaration(peer, this, options, declaredBy);
-    this.declaredPaths.add(declaredBy);
+    const edge = new EdgeDeclaration(peer, this, options, undefined, id);
+    if (id !== undefined) {
+      this.otherIds.add(id);
+    } else {
+      this.plainPeers.add(peer.peerName);
+      if (!this.plainPeerLikeId && LIKE_ID_SUFFIX.test(peer.peerName)) this.plainPeerLikeId = true;
+    }
     this.inbound.push(edge);
     this.namespace.mesh._changed();
     return edge;
@@ -246,7 +253,20 @@ export class Workload extends Construct implements IWorkload {
 
   /** @internal True if allowFrom/allowTo declared an edge with this id. */
   public _declaresEdge(id: string): boolean {
-    return this.declaredPaths.has(`${this.node.path}/${id}`);
+    return this.otherIds.has(id) || (id.startsWith('from-') && this.plainPeers.has(id.slice('from-'.length)));
+  }
+
+  /**
+   * Whether an edge from this peer with this id (undefined: the plain `from-<peer>`) is declared.
+   * A plain id equals another edge's id only when the peer's name ends like that id's suffix (a
+   * peer named `ns.api-0123abcd` and the edge from `ns.api` whose limits digest to 0123abcd), so
+   * the other set is only asked then.
+   */
+  private hasEdge(peerName: string, id: string | undefined): boolean {
+    if (id === undefined) {
+      return this.plainPeers.has(peerName) || (this.otherIds.size > 0 && LIKE_ID_SUFFIX.test(peerName) && this.otherIds.has(`from-${peerName}`));
+    }
+    return this.otherIds.has(id) || (this.plainPeerLikeId && this.plainPeers.has(id.slice('from-'.length)));
   }
 
   /** @internal Records an edge declared as an AllowEdge construct (its `declaredAs`) toward this workload. */
@@ -341,6 +361,9 @@ function edgeId(peer: IPeer, options: EdgeOptions): string {
   }
   return `from-${peer.peerName}-${digest}${audit}`;
 }
+
+/** The end of an id that is not its peer's plain `from-<peer>`: a digest of limits, or the audit mark (see edgeId). */
+const LIKE_ID_SUFFIX = /-(?:[0-9a-f]{8}|audit)$/;
 
 /** Digests of edge limits: many edges share their limits (`['GET']`), and a sha256 costs more than a lookup. */
 const digests = new Map<string, string>();

@@ -1,5 +1,6 @@
 // Every input the library refuses, with the message a user sees. Constructor errors are thrown
 // where the bad value is written; whole-mesh errors when the app is synthesized.
+import { createHash } from 'node:crypto';
 import { App, Chart, Testing } from 'cdk8s';
 import { Construct } from 'constructs';
 import { describe, expect, it } from 'vitest';
@@ -223,6 +224,39 @@ describe('identities and duplicates', () => {
       a.allowTo(b);
     })).toThrow(/duplicate edge shop\.a -> shop\/b/);
   });
+  it('refuses two allowFrom edges with one id: a plain edge from a peer whose name ends like the other edge\'s suffix', () => {
+    // The edge from shop.x limited to GET has the id from-shop.x-<digest of its limits>; the plain
+    // edge from a workload named x-<that digest> has the same id: one declared-by path for both.
+    const digest = createHash('sha256').update(JSON.stringify([['GET'], undefined, undefined])).digest('hex').slice(0, 8);
+    const declare = (limitedFirst: boolean) => build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, x, lookalike] = [ns.addWorkload('api'), ns.addWorkload('x'), ns.addWorkload(`x-${digest}`)];
+      if (limitedFirst) api.allowFrom(x, { methods: ['GET'] });
+      api.allowFrom(lookalike);
+      if (!limitedFirst) api.allowFrom(x, { methods: ['GET'] });
+    });
+    const message = new RegExp(`\\[shop/api/from-shop\\.x-${digest}\\] duplicate edge shop\\.x(-${digest})? -> shop/api`);
+    expect(declare(true)).toThrow(message);
+    expect(declare(false)).toThrow(message);
+    // The audit mark too: the audited edge from shop.x and the plain one from shop.x-audit are both from-shop.x-audit.
+    const audited = (auditedFirst: boolean) => build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, x, lookalike] = [ns.addWorkload('api'), ns.addWorkload('x'), ns.addWorkload('x-audit')];
+      if (auditedFirst) api.allowFrom(x, { enforcement: Enforcement.DRY_RUN });
+      api.allowFrom(lookalike);
+      if (!auditedFirst) api.allowFrom(x, { enforcement: Enforcement.DRY_RUN });
+    });
+    expect(audited(true)).toThrow(/\[shop\/api\/from-shop\.x-audit\] duplicate edge/);
+    expect(audited(false)).toThrow(/\[shop\/api\/from-shop\.x-audit\] duplicate edge/);
+    // Names that only look alike are distinct edges.
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, x, other] = [ns.addWorkload('api'), ns.addWorkload('x'), ns.addWorkload('x-0123abcd')];
+      api.allowFrom(x, { methods: ['GET'] });
+      api.allowFrom(other);
+      api.allowFrom(x);
+    })).not.toThrow();
+  });
   it('refuses a derived object name that two constructs would both emit', () => {
     expect(synth((app) => {
       const { ns } = meshAndNamespace(app);
@@ -266,6 +300,13 @@ describe('edges', () => {
       api.allowFrom(web);
       new AllowEdge(api, 'from-shop.web', { from: web, to: api, methods: ['GET'] });
     })).toThrow(/\[shop\/api\/from-shop\.web\] construct id "from-shop.web" is already the id of an edge declared with allowFrom\/allowTo on workload shop\/api/);
+    // An edge with limits: its id carries their digest.
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const [api, web] = [ns.addWorkload('api'), ns.addWorkload('web')];
+      const edge = api.allowFrom(web, { methods: ['GET'] });
+      new AllowEdge(api, edge.declaredBy.split('/').pop()!, { from: web, to: api, methods: ['POST'] });
+    })).toThrow(/\[shop\/api\/from-shop\.web-[0-9a-f]{8}\] construct id "from-shop\.web-[0-9a-f]{8}" is already the id of an edge/);
     // The other order, and any construct (not only an AllowEdge), is refused at synth.
     expect(synth((app) => {
       const { ns } = meshAndNamespace(app);
