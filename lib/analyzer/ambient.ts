@@ -19,7 +19,7 @@ import { compare, IstioObject, isDryRun, objectId } from './config';
 import {
   ACTION_ORDER, applicablePolicies, authorize, chainOf, connect, Decision, finish, Hop, PolicyTrace, ref, requestAttributes, Verdict,
 } from './decide';
-import { ambientDeclarations, WorkloadInfo } from './inventory';
+import { ambientDeclarations, namespaceDataplane, WorkloadInfo } from './inventory';
 import type { AnalyzerRequest, ResolvedClient } from './request';
 
 /** How a destination's policies are enforced, as far as the inventory and the configuration tell. */
@@ -42,7 +42,7 @@ export function ambientState(p: Prepared, destination: WorkloadInfo): AmbientSta
   // An inventory inferred from the YAML takes the data plane from each configuration's own
   // annotations, so that the two sides of a diff each say what they were compiled for.
   if (p.analysis.inventory.dataplaneFromConfiguration) return declarations(p).has(destination.namespace) ? 'AMBIENT' : 'SIDECAR';
-  let dataplane = destination.dataplane ?? p.analysis.inventory.dataplanes?.[destination.namespace];
+  let dataplane = destination.dataplane ?? namespaceDataplane(p.analysis.inventory, destination.namespace);
   if (destination.name === '*' && dataplane === undefined) {
     // A pod no workload names: its namespace decides, as far as its named workloads tell.
     const known = (p.workloadsByNamespace.get(destination.namespace) ?? []).map((w) => w.dataplane);
@@ -180,7 +180,7 @@ export function isSidecarClient(p: Prepared, client: ResolvedClient): boolean {
   if (inventory.dataplaneFromConfiguration) return ns !== undefined && p.configuredNamespaces.has(ns) && !declarations(p).has(ns);
   if (client.kind === 'workload') return ambientState(p, client.workload) !== 'AMBIENT';
   if (ns === undefined) return false;
-  const known = inventory.dataplanes?.[ns] ?? (p.workloadsByNamespace.get(ns) ?? []).find((w) => w.dataplane !== undefined)?.dataplane;
+  const known = namespaceDataplane(inventory, ns) ?? (p.workloadsByNamespace.get(ns) ?? []).find((w) => w.dataplane !== undefined)?.dataplane;
   return known === 'SIDECAR';
 }
 

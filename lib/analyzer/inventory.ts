@@ -176,13 +176,20 @@ export function parseInventory(text: string, file = 'inventory'): Inventory {
 
 function namespaceDataplanes(raw: unknown, file: string): Record<string, 'SIDECAR' | 'AMBIENT'> {
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) throw new ConfigError(`${file}: dataplanes must map namespaces to "sidecar" or "ambient"`);
-  const out: Record<string, 'SIDECAR' | 'AMBIENT'> = {};
-  for (const [ns, value] of Object.entries(raw)) {
+  return Object.fromEntries(Object.entries(raw).map(([ns, value]) => {
     const upper = String(value).toUpperCase();
     if (upper !== 'SIDECAR' && upper !== 'AMBIENT') throw new ConfigError(`${file}: dataplanes.${ns} must be "sidecar" or "ambient", not ${JSON.stringify(value)}`);
-    out[ns] = upper;
-  }
-  return out;
+    return [ns, upper];
+  }));
+}
+
+/**
+ * The data plane the inventory's `dataplanes` map gives a namespace, if it names it. Only the map's
+ * own entries count: a namespace may be called "constructor", which every object answers.
+ */
+export function namespaceDataplane(inventory: Inventory, namespace: string): 'SIDECAR' | 'AMBIENT' | undefined {
+  const map = inventory.dataplanes;
+  return map !== undefined && Object.prototype.hasOwnProperty.call(map, namespace) ? map[namespace] : undefined;
 }
 
 function dataplaneFields(w: any, file: string, i: number): Pick<WorkloadInfo, 'dataplane' | 'waypoint'> {

@@ -254,6 +254,23 @@ describe('inventory files: whole namespaces', () => {
     expect(d.verdict).toBe('DENIED');
     expect(() => parseInventory('dataplanes: { payments: node }\nworkloads: []\n')).toThrow(/dataplanes/);
   });
+  it('look a namespace up among its own entries only: "constructor" is a namespace, not a property of every object', () => {
+    // A namespace the dataplanes map does not name takes its named workloads' data plane, whatever its name.
+    const hops = (dataplane: Dataplane) => {
+      // (constructs cannot declare a child named "constructor": the model is renamed after the fact.)
+      const app = new App();
+      const mesh = new ZeroTrustMesh(app, 'mesh', { mtls: MtlsMode.STRICT });
+      new ZeroTrustNamespace(app, 'ctor', { mesh, dataplane }).addWorkload('api');
+      const model = mesh.toModel();
+      const renamed = { ...model, namespaces: model.namespaces.map((ns) => ({ ...ns, name: 'constructor', workloads: ns.workloads.map((w) => ({ ...w, namespace: 'constructor' })) })) };
+      const inventory = parseInventory('dataplanes: { payments: sidecar }\nworkloads:\n' +
+        `  - { namespace: constructor, name: api, dataplane: ${dataplane.toLowerCase()} }\n  - { namespace: production, name: payment-service }\n`);
+      const d = decide({ config: analysisFromModel(renamed).config, inventory }, { from: 'production/payment-service', to: 'constructor/*', port: 8080 });
+      return d.hops?.map((h) => h.proxy) ?? [];
+    };
+    expect(hops(Dataplane.AMBIENT)).toEqual(['ztunnel']);
+    expect(hops(Dataplane.SIDECAR)).toEqual([]);
+  });
 });
 
 describe('ambient: external services', () => {
