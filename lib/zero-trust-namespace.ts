@@ -147,7 +147,8 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   public addWorkload(name: string, options: WorkloadOptions = {}): Workload {
     // A string needs no schema run (Options.name is a string); anything else gets the schema's message.
     if (typeof name !== 'string') checkInput(this.node.path, { verb: 'addWorkload', argument: 'name' }, Options.name, name);
-    const existing = this.node.tryFindChild(name);
+    // (An id every object answers, such as "constructor", is refused by the Workload itself, in words.)
+    const existing = name in Object.prototype ? undefined : this.node.tryFindChild(name);
     if (existing instanceof Workload) {
       failEarly(`${this.node.path}/${name}`, `duplicate workload "${name}": namespace ${this.namespaceName} already declares it. Declare each workload once and reuse the returned object`);
     } else if (existing !== undefined) {

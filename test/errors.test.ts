@@ -264,6 +264,17 @@ describe('identities and duplicates', () => {
       new ClientTlsPolicy(ns, 'tls', { workload: ns.addWorkload('a-b'), mode: ClientTlsMode.ISTIO_MUTUAL });
     })).toThrow(/DestinationRule "a-b-client-tls" in namespace shop would be emitted twice/);
   });
+  it('refuses an id that the constructs library cannot hold, in words', () => {
+    // constructs keeps children in a plain object: "constructor" reads as a child that exists.
+    expect(build((app) => meshAndNamespace(app).ns.addWorkload('constructor')))
+      .toThrow(/\[shop\/constructor\] "constructor" cannot be a construct id: the constructs library keeps children in a plain object/);
+    expect(build((app) => new ZeroTrustNamespace(app, 'constructor', { mesh: meshAndNamespace(app).mesh })))
+      .toThrow(/\[constructor\] "constructor" cannot be a construct id/);
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      new AllowEdge(ns, 'toString', { from: ns.addWorkload('a'), to: ns.addWorkload('b') });
+    })).toThrow(/\[shop\/toString\] "toString" cannot be a construct id/);
+  });
   it('refuses a workload whose id is taken by another construct', () => {
     expect(build((app) => {
       const { ns } = meshAndNamespace(app);

@@ -39,7 +39,15 @@ export function pathOf(kind: string, scope: unknown, id: unknown): string {
   if (typeof id !== 'string' || id.length === 0) {
     throw new Error(`[${parent ? `${parent}/` : ''}${kind}] id must be a non-empty string, got ${describeValue(id)}`);
   }
-  return parent ? `${parent}/${id}` : id;
+  const path = parent ? `${parent}/${id}` : id;
+  // The constructs library keeps a construct's children in a plain object: an id that every object
+  // already answers ("constructor", "toString") reads as a child that exists, and constructs says
+  // so in words that name no cause ("There is already a Construct with name 'constructor'").
+  if (id in Object.prototype) {
+    throw new Error(`[${path}] "${id}" cannot be a construct id: the constructs library keeps children in a plain object, where "${id}" is already taken. ` +
+      `Choose another id; a namespace or workload is named by its id, so one called "${id}" cannot be declared with cdk8s`);
+  }
+  return path;
 }
 
 /**
