@@ -5,6 +5,7 @@ import { checkDnsLabel, checkLabels, failEarly } from './core/values';
 import type { IPeer } from './peer';
 import { brandPeer } from './options/brands';
 import { checkInput, pathOf } from './options/check';
+import { fastNamespaceProps } from './options/fast';
 import * as Options from './options/schemas';
 import { Dataplane, Enforcement, MtlsMode, Waypoint } from './types';
 import { Workload, WorkloadOptions } from './workload';
@@ -105,7 +106,9 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   private readonly namespaceLabels: Record<string, string>;
 
   constructor(scope: Construct, id: string, props: ZeroTrustNamespaceProps) {
-    props = checkInput(pathOf('ZeroTrustNamespace', scope, id), { argument: 'props' }, Options.namespaceProps, props);
+    const where = pathOf('ZeroTrustNamespace', scope, id); // checks the scope and the id first
+    // Plain props take the fast path (lib/options/fast.ts); anything else, and every error, the schema.
+    props = fastNamespaceProps(props) ?? checkInput(where, { argument: 'props' }, Options.namespaceProps, props);
     super(scope, id, { namespace: id, labels: props.labels });
     Object.defineProperty(this, NAMESPACE_BRAND, { value: true });
     brandPeer(this);

@@ -1,17 +1,19 @@
-// Fast paths for the option checks that run once per edge (allowFrom, allowTo, new AllowEdge) and
-// once per workload: those are the bulk of a large mesh, and a zod run costs several times the rest
+// Fast paths for the option checks that run once per edge (allowFrom, allowTo, new AllowEdge), once
+// per workload and once per namespace: those are the bulk of a large mesh, and a zod run costs several times the rest
 // of declaring one. Each function returns the parsed value when the input is certainly one the schema accepts
 // (plain objects, known keys, lists of the right primitives), and undefined for anything else: the
 // schema then decides, and words the error. The schema stays the authority: test/property/
 // fast-options.test.ts checks that whatever a fast path accepts, the schema accepts too, with the
 // same result.
 import type { AllowEdgeProps } from '../allow-edge';
-import { EdgeOptions, Enforcement, MtlsMode, PlaintextException, WorkloadPort } from '../types';
+import { Dataplane, EdgeOptions, Enforcement, MtlsMode, PlaintextException, Waypoint, WorkloadPort } from '../types';
 import type { WorkloadOptions } from '../workload';
-import { isLibraryPeer, isLibraryWorkload } from './brands';
+import type { ZeroTrustNamespaceProps } from '../zero-trust-namespace';
+import { isLibraryPeer, isLibraryWorkload, isZeroTrustMesh } from './brands';
 
 const ENFORCEMENTS: readonly unknown[] = Object.values(Enforcement);
 const MTLS_MODES: readonly unknown[] = Object.values(MtlsMode);
+const DATAPLANES: readonly unknown[] = Object.values(Dataplane);
 
 type Fields = { -readonly [K in keyof AllowEdgeProps]?: AllowEdgeProps[K] };
 
@@ -136,6 +138,57 @@ export function fastWorkloadOptions(value: unknown): WorkloadOptions | undefined
     }
   }
   return result;
+}
+
+/** Props of a ZeroTrustNamespace (Options.namespaceProps), or undefined when the schema must decide. */
+export function fastNamespaceProps(value: unknown): ZeroTrustNamespaceProps | undefined {
+  if (!isPlainObject(value)) return undefined;
+  const input = value as Record<PropertyKey, unknown>;
+  const result: { -readonly [K in keyof ZeroTrustNamespaceProps]?: ZeroTrustNamespaceProps[K] } = {};
+  for (const key of Reflect.ownKeys(input)) {
+    const field = input[key];
+    switch (key) {
+      case 'mesh':
+        if (!isZeroTrustMesh(field)) return undefined;
+        result.mesh = field as ZeroTrustNamespaceProps['mesh'];
+        break;
+      case 'mtls':
+        if (!MTLS_MODES.includes(field)) return undefined;
+        result.mtls = field as MtlsMode;
+        break;
+      case 'enforcement':
+        if (!ENFORCEMENTS.includes(field)) return undefined;
+        result.enforcement = field as Enforcement;
+        break;
+      case 'dataplane':
+        if (!DATAPLANES.includes(field)) return undefined;
+        result.dataplane = field as Dataplane;
+        break;
+      case 'denyFromNamespaces': {
+        const list = copyList(field, 'string');
+        if (list === undefined) return undefined;
+        result.denyFromNamespaces = list as string[];
+        break;
+      }
+      case 'acceptPlaintextBypass':
+        if (typeof field !== 'boolean') return undefined;
+        result.acceptPlaintextBypass = field;
+        break;
+      case 'labels': {
+        const labels = copyStringRecord(field);
+        if (labels === undefined) return undefined;
+        result.labels = labels;
+        break;
+      }
+      case 'waypoint':
+        if (!(field instanceof Waypoint)) return undefined;
+        result.waypoint = field;
+        break;
+      default:
+        return undefined;
+    }
+  }
+  return result.mesh === undefined ? undefined : result as ZeroTrustNamespaceProps;
 }
 
 function plaintextException(value: unknown): PlaintextException | undefined {

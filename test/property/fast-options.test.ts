@@ -6,8 +6,8 @@
 import { App } from 'cdk8s';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Enforcement, MtlsMode, Peer, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
-import { fastAllowEdgeProps, fastEdgeOptions, fastWorkloadOptions } from '../../lib/options/fast';
+import { Dataplane, Enforcement, MtlsMode, Peer, Waypoint, WorkloadPort, ZeroTrustMesh, ZeroTrustNamespace } from '../../lib';
+import { fastAllowEdgeProps, fastEdgeOptions, fastNamespaceProps, fastWorkloadOptions } from '../../lib/options/fast';
 import * as Options from '../../lib/options/schemas';
 
 const runs = Number(process.env.FC_RUNS ?? 2000);
@@ -69,7 +69,46 @@ const workloadOptionsLike = fc.oneof(
   fc.anything(),
 );
 
+/** Mostly valid ZeroTrustNamespace props: each key right, missing, or a near miss. */
+const namespacePropsLike = fc.oneof(
+  fc.record({
+    mesh: fc.oneof({ weight: 6, arbitrary: fc.constant(mesh) }, fc.constant(ns), fieldValue),
+    mtls: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...Object.values(MtlsMode)) }, fieldValue),
+    enforcement: fc.oneof({ weight: 4, arbitrary: valid.enforcement }, fieldValue),
+    dataplane: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(...Object.values(Dataplane)) }, fc.constant('ambient'), fieldValue),
+    denyFromNamespaces: fc.oneof({ weight: 4, arbitrary: fc.array(fc.constantFrom('legacy', 'other'), { maxLength: 2 }) }, fieldValue),
+    acceptPlaintextBypass: fc.oneof({ weight: 4, arbitrary: fc.boolean() }, fc.constant('true'), fieldValue),
+    labels: fc.oneof(
+      { weight: 4, arbitrary: fc.dictionary(fc.constantFrom('team', 'env', '0'), fc.constantFrom('a', 'b')) },
+      fc.dictionary(fc.constantFrom('team', '__proto__'), fc.constantFrom('a', 'b')), fc.constant(Object.create(null)), fieldValue,
+    ),
+    waypoint: fc.oneof({ weight: 4, arbitrary: fc.constantFrom(Waypoint.named('gw'), Waypoint.NONE) }, fc.constant({ name: 'gw' }), fieldValue),
+  }, { requiredKeys: ['mesh'] }),
+  fc.dictionary(fc.constantFrom('mesh', 'labels', 'waypoint', 'mtl', 'constructor'), fieldValue, { maxKeys: 3 }),
+  fc.anything(),
+);
+
 describe('fast option checks agree with the schemas', () => {
+  it('ZeroTrustNamespace props: accepted only when the schema accepts, with the same result', () => {
+    let accepted = 0;
+    fc.assert(fc.property(namespacePropsLike, (value) => {
+      const quick = fastNamespaceProps(value);
+      if (quick === undefined) return;
+      accepted++;
+      const parsed = Options.namespaceProps.safeParse(value);
+      expect(parsed.success).toBe(true);
+      expect(quick).toStrictEqual(parsed.data);
+    }), { numRuns: runs });
+    expect(accepted).toBeGreaterThan(runs / 100);
+  });
+  it('ZeroTrustNamespace props: fresh labels and lists', () => {
+    const labels = { team: 'a' };
+    const denyFromNamespaces = ['legacy'];
+    const props = fastNamespaceProps({ mesh, labels, denyFromNamespaces })!;
+    labels.team = 'b';
+    denyFromNamespaces.push('other');
+    expect(props).toEqual({ mesh, labels: { team: 'a' }, denyFromNamespaces: ['legacy'] });
+  });
   it('addWorkload options: accepted only when the schema accepts, with the same result', () => {
     let accepted = 0;
     fc.assert(fc.property(workloadOptionsLike, (value) => {
