@@ -59,7 +59,6 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
     }
     return map;
   };
-  const workloads = new Map(mesh.namespaces.flatMap((n) => n.workloads).map((w) => [`${w.namespace}/${w.name}`, w]));
   const external = byNamespace(mesh.externalServices);
   const clientTls = byNamespace(mesh.clientTls);
 
@@ -76,7 +75,12 @@ export function compileMesh(mesh: MeshModel): CompiledMesh {
     for (const workload of ns.workloads) {
       docs.push(...compileWorkload(mesh, ns, workload, edgesOfNamespace?.get(workload.name) ?? []));
     }
-    for (const svc of external.get(ns.name) ?? []) docs.push(...compileExternalService(ns, svc, workloads));
+    const services = external.get(ns.name);
+    if (services !== undefined) {
+      // Every client is a workload of the service's own namespace (validated): looked up by name there.
+      const byName = new Map(ns.workloads.map((w) => [w.name, w]));
+      for (const svc of services) docs.push(...compileExternalService(ns, svc, byName));
+    }
     for (const tls of clientTls.get(ns.name) ?? []) docs.push(compileClientTls(mesh, ns, tls));
     namespaces.set(ns.name, sortDocuments(docs));
   }
@@ -366,7 +370,7 @@ function sourceFields(mesh: MeshModel, source: SourceModel): { principals?: stri
   }
 }
 
-function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, workloads: ReadonlyMap<string, WorkloadModel>): IstioDocument[] {
+function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, workloadsByName: ReadonlyMap<string, WorkloadModel>): IstioDocument[] {
   // The application speaks plaintext to its sidecar on appPort; the sidecar forwards to the
   // server's TLS port and originates mutual TLS there (Istio's "egress TLS origination" pattern).
   const serviceEntry: ServiceEntrySpec = {
@@ -394,7 +398,7 @@ function compileExternalService(ns: NamespaceModel, svc: ExternalServiceModel, w
     subjectAltNames: sortedUnique(svc.subjectAltNames ?? [svc.host]),
   };
   for (const client of svc.clients) {
-    const workload = workloads.get(`${client.namespace}/${client.workload}`)!;
+    const workload = workloadsByName.get(client.workload)!;
     const spec: DestinationRuleSpec = {
       host: svc.host,
       exportTo: ['.'],
