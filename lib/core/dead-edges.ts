@@ -147,8 +147,9 @@ function containingSourcesMemo(): (from: SourceModel) => readonly string[] | und
 }
 
 /**
- * The sources whose rules admit every request of this one, itself first (none for a source without a key). `namespaces: [ns]`
- * matches every identity of ns in any trust domain; `principals: ["*"]` every mTLS identity.
+ * The sources whose rules admit every request of this one, itself first; undefined for a source
+ * without a key. `namespaces: [ns]` matches every identity of ns in any trust domain;
+ * `principals: ["*"]` every mTLS identity.
  */
 function containingSources(from: SourceModel): string[] | undefined {
   const own = sourceKey(from);

@@ -72,8 +72,9 @@ export function validateMesh(mesh: MeshModel, index: EdgeIndex = indexEdges(mesh
   // "/" (refused anyway) or that are not strings take such a map, built on first use.
   let flat: Map<string, WorkloadEntry> | undefined;
   const findWorkload = (namespace: string, name: string): WorkloadEntry | undefined => {
-    if (plainNames && typeof namespace === 'string' && typeof name === 'string') return byName.get(namespace)?.get(name);
-    if (typeof namespace === 'string' && typeof name === 'string' && !namespace.includes('/') && !name.includes('/')) return byName.get(namespace)?.get(name);
+    if (typeof namespace === 'string' && typeof name === 'string' && (plainNames || (!namespace.includes('/') && !name.includes('/')))) {
+      return byName.get(namespace)?.get(name);
+    }
     flat ??= new Map([...byName.values()].flatMap((names) => [...names.values()].map((e) => [`${e.ns.name}/${e.workload.name}`, e] as const)));
     return flat.get(`${namespace}/${name}`);
   };
