@@ -13,7 +13,7 @@ import {
 } from '../../imports/security.istio.io';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, Mode, NamespaceModel, SourceModel, WorkloadModel } from './model';
 import { compileAmbientMesh, compileAmbientNamespace } from './compile-ambient';
-import { compareStrings, dataplaneOf, plaintextPortsOf, principal, sortedUnique } from './semantics';
+import { compareStrings, dataplaneOf, plaintextPortsOf, principal, sortedUnique, sortStably } from './semantics';
 import { indexEdges } from './edge-index';
 import { validateMesh, ValidationIssue, ZeroTrustValidationError } from './validate';
 
@@ -281,7 +281,7 @@ export function mergeRules(rules: readonly MergeableRule[]): { rules: Authorizat
     return compareStrings(keyOf(a), keyOf(b));
   };
   // A stable sort keeps equal rules in declaration order: merged, their origins are in that order.
-  const sorted = stableSorted(rules, compare);
+  const sorted = sortStably(rules.slice(), compare);
   const merged: AuthorizationPolicySpecRules[] = [];
   const origins: string[] = [];
   for (let i = 0; i < sorted.length;) {
@@ -293,23 +293,6 @@ export function mergeRules(rules: readonly MergeableRule[]): { rules: Authorizat
     i = end;
   }
   return { rules: merged, origins };
-}
-
-/**
- * A sorted copy, stable. Most policies have a handful of rules: an insertion sort of the copy
- * allocates nothing more, where Array.prototype.sort takes a work array of its own per call (a
- * policy per workload, tens of thousands of calls).
- */
-function stableSorted<T>(items: readonly T[], compare: (a: T, b: T) => number): T[] {
-  const out = items.slice();
-  if (out.length > 16) return out.sort(compare);
-  for (let i = 1; i < out.length; i++) {
-    const item = out[i];
-    let j = i - 1;
-    for (; j >= 0 && compare(out[j], item) > 0; j--) out[j + 1] = out[j];
-    out[j + 1] = item;
-  }
-  return out;
 }
 
 /** An edge's rule with its origin and head, for mergeRules: the head of a shared rule is computed once, with it. */

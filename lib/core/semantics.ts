@@ -49,24 +49,33 @@ export function isHttpProtocol(protocol: string): boolean {
 }
 
 export function sortedUnique<T extends string | number>(values: readonly T[]): T[] {
-  const out = values.slice();
-  if (out.length < 2) return out; // most lists have one value: no Set, no sort
-  let small = out.length <= 8;
-  for (let i = 0; i < out.length && small; i++) small = out[i] === out[i]; // NaN compares with nothing
-  if (!small) return [...new Set(out)].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
-  // A handful of values (the limits of an edge): sorted and deduplicated in the copy. The insertion
-  // sort is stable, like Array.prototype.sort, and keeps the first of equal values, like a Set.
-  // (A Set stores -0 as 0: so does this path.)
-  if (out[0] === 0) out[0] = 0 as T;
-  for (let i = 1; i < out.length; i++) {
-    const value = (out[i] === 0 ? 0 : out[i]) as T;
-    let j = i - 1;
-    for (; j >= 0 && out[j] > value; j--) out[j + 1] = out[j];
-    out[j + 1] = value;
-  }
+  if (values.length < 2) return values.slice(); // most lists have one value: no Set, no sort
+  const byValue = (a: T, b: T) => (a < b ? -1 : a > b ? 1 : 0);
+  // NaN compares with nothing: such a list takes the Set and Array.prototype.sort, the definition.
+  for (let i = 0; i < values.length; i++) if (values[i] !== values[i]) return [...new Set(values)].sort(byValue);
+  // Sorted stably in a copy (-0 as 0, as a Set stores it), then the first of each run of equal
+  // values kept, as a Set keeps the first: no Set for the handful of values of an edge's limits.
+  const out = sortStably(values.map((v) => (v === 0 ? 0 : v) as T), byValue);
   let kept = 1;
   for (let i = 1; i < out.length; i++) if (out[i] !== out[kept - 1]) out[kept++] = out[i];
   out.length = kept;
+  return out;
+}
+
+/**
+ * Sorts the array in place, stably, and returns it. Most lists sorted here have a handful of items
+ * (a policy's rules, an edge's limits): an insertion sort allocates nothing, where
+ * Array.prototype.sort takes a work array of its own per call (a policy per workload, tens of
+ * thousands of calls).
+ */
+export function sortStably<T>(out: T[], compare: (a: T, b: T) => number): T[] {
+  if (out.length > 16) return out.sort(compare);
+  for (let i = 1; i < out.length; i++) {
+    const item = out[i];
+    let j = i - 1;
+    for (; j >= 0 && compare(out[j], item) > 0; j--) out[j + 1] = out[j];
+    out[j + 1] = item;
+  }
   return out;
 }
 
