@@ -204,8 +204,7 @@ export class Workload extends Construct implements IWorkload {
     // Most edges have no limits: no options object to check then. Plain options take the fast path
     // (lib/options/fast.ts); anything else, and every error, the schema.
     if (options !== EMPTY) options = fastEdgeOptions(options) ?? checkInput(this.node.path, { verb: 'allowFrom', argument: 'options', optional: true }, Options.edgeOptions, options);
-    const plain = options.methods === undefined && options.paths === undefined && options.ports === undefined && options.enforcement !== Enforcement.DRY_RUN;
-    const id = plain ? undefined : edgeId(peer, options);
+    const id = edgeId(peer, options);
     if (this.hasEdge(peer.peerName, id)) {
       failEarly(`${this.node.path}/${id ?? `from-${peer.peerName}`}`, `duplicate edge ${peer.peerName} -> ${this.namespaceName}/${this.name}: it is already declared with the same limits`);
     }
@@ -347,11 +346,12 @@ class ImportedWorkload implements IWorkload {
 /**
  * Construct id of an edge made by allowFrom/allowTo: the peer, plus a digest of the layer-7 limits
  * when there are any, so that two edges from one peer with different limits can coexist and the
- * id never depends on declaration order.
+ * id never depends on declaration order. Undefined for the plain id `from-<peer>` (no limits,
+ * enforced), which is not built: such an edge is recorded by its peer's name (see plainPeers).
  */
-function edgeId(peer: IPeer, options: EdgeOptions): string {
+function edgeId(peer: IPeer, options: EdgeOptions): string | undefined {
   const audit = options.enforcement === Enforcement.DRY_RUN ? '-audit' : '';
-  if (options.methods === undefined && options.paths === undefined && options.ports === undefined) return `from-${peer.peerName}${audit}`;
+  if (options.methods === undefined && options.paths === undefined && options.ports === undefined) return audit === '' ? undefined : `from-${peer.peerName}${audit}`;
   const json = JSON.stringify([options.methods, options.paths, options.ports]);
   let digest = digests.get(json);
   if (digest === undefined) {
