@@ -2,19 +2,25 @@
 // works on parsed objects.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ConfigError, IstioConfig, ParseCache, parseIstioConfig, SourceFile } from './config';
+import { ConfigError, IstioConfig, ParseCache, parseSourceFiles, SourceFile } from './config';
 
 const YAML_FILE = /\.(ya?ml|json)$/i;
 
 /**
  * Reads every .yaml, .yml and .json file under `dir` (recursively, in sorted order). Loads of
- * several folders that share a `cache` parse each identical file text once.
+ * several folders that share a `cache` parse each identical file text once. Each file is read when
+ * it is parsed (see parseSourceFiles).
  */
 export function loadIstioDir(dir: string, cache?: ParseCache): IstioConfig {
-  return parseIstioConfig(readYamlFiles(dir), cache);
+  return parseSourceFiles(listYamlFiles(dir).map(({ path, file }) => ({ path, read: () => readFileSync(file, 'utf8') })), cache);
 }
 
 export function readYamlFiles(dir: string): SourceFile[] {
+  return listYamlFiles(dir).map(({ path, file }) => ({ path, text: readFileSync(file, 'utf8') }));
+}
+
+/** The YAML files under `dir`, in sorted order: the path to show, and the file's own path. */
+function listYamlFiles(dir: string): { path: string; file: string }[] {
   let stat;
   try {
     stat = statSync(dir);
@@ -22,7 +28,7 @@ export function readYamlFiles(dir: string): SourceFile[] {
     throw new ConfigError(`folder ${dir} does not exist`);
   }
   if (!stat.isDirectory()) throw new ConfigError(`${dir} is not a folder`);
-  const files: SourceFile[] = [];
+  const files: { path: string; file: string }[] = [];
   const walk = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : 1))) {
       const path = join(current, entry.name);
@@ -30,7 +36,7 @@ export function readYamlFiles(dir: string): SourceFile[] {
         if (!entry.name.startsWith('.') && entry.name !== 'node_modules') walk(path);
       } else if (YAML_FILE.test(entry.name)) {
         const shown = relative(process.cwd(), path);
-        files.push({ path: shown && !shown.startsWith('..') ? shown : path, text: readFileSync(path, 'utf8') });
+        files.push({ path: shown && !shown.startsWith('..') ? shown : path, file: path });
       }
     }
   };
