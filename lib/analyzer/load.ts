@@ -12,11 +12,21 @@ const YAML_FILE = /\.(ya?ml|json)$/i;
  * it is parsed (see parseSourceFiles).
  */
 export function loadIstioDir(dir: string, cache?: ParseCache): IstioConfig {
-  return parseSourceFiles(listYamlFiles(dir).map(({ path, file }) => ({ path, read: () => readFileSync(file, 'utf8') })), cache);
+  return parseSourceFiles(listYamlFiles(dir).map(({ path, file }) => ({ path, read: () => readText(file, path) })), cache);
 }
 
 export function readYamlFiles(dir: string): SourceFile[] {
-  return listYamlFiles(dir).map(({ path, file }) => ({ path, text: readFileSync(file, 'utf8') }));
+  return listYamlFiles(dir).map(({ path, file }) => ({ path, text: readText(file, path) }));
+}
+
+/** A file's text, or a ConfigError naming it (a broken symbolic link, a file without read permission). */
+function readText(file: string, shown: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (error) {
+    // Node's message ends with ", open '<path>'": the path is named once, first.
+    throw new ConfigError(`${shown}: cannot be read: ${(error as Error).message.replace(/, \w+ '.*'$/, '')}`);
+  }
 }
 
 /** The YAML files under `dir`, in sorted order: the path to show, and the file's own path. */

@@ -1,4 +1,4 @@
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -61,6 +61,15 @@ spec: {}
     expect(loadIstioDir(dir).objects.map((o) => o.name)).toEqual(['a', 'b']);
     expect(() => loadIstioDir(join(dir, 'missing'))).toThrow(ConfigError);
     expect(() => loadIstioDir(join(dir, 'missing'))).toThrow(/does not exist$/);
+  });
+
+  it('names a file that cannot be read, as the error of the configuration', () => {
+    // Each file is read when it is parsed; a broken symbolic link fails there, with its name.
+    const dir = mkdtempSync(join(tmpdir(), 'zt-load-'));
+    writeFileSync(join(dir, 'a.yaml'), 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: { name: a, namespace: x }\nspec: {}\n');
+    symlinkSync(join(dir, 'missing.yaml'), join(dir, 'b.yaml'));
+    expect(() => loadIstioDir(dir)).toThrow(ConfigError);
+    expect(() => loadIstioDir(dir)).toThrow(new RegExp(`^${join(dir, 'b.yaml').replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: cannot be read: ENOENT: no such file or directory$`));
   });
 });
 
