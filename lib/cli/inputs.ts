@@ -2,11 +2,12 @@
 // workloads, from --app (the construct tree), --inventory (a file) or inferred from the YAML.
 import { readFileSync } from 'node:fs';
 import {
-  Analysis, inferInventory, Inventory, IstioConfig, loadIstioDir, mergeInventories, ParseCache, parseInventory, parseIstioConfig,
+  Analysis, inferInventory, Inventory, IstioConfig, loadIstioDir, mergeInventories, ParseCache, parseInventory,
 } from '../analyzer';
+import { parseSourceFiles } from '../analyzer/config';
 import { inventoryFromApp } from './app-inventory';
 import { CliError } from './errors';
-import { readYamlFilesAt } from './git';
+import { yamlFilesAt } from './git';
 
 export interface InputOptions {
   readonly dir: string;
@@ -27,9 +28,9 @@ export function loadConfig(dir: string, note: Note, cache?: ParseCache): IstioCo
 }
 
 export function loadConfigAt(ref: string, dir: string, note: Note, cache?: ParseCache): IstioConfig {
-  const files = readYamlFilesAt(ref, dir);
+  const files = yamlFilesAt(ref, dir);
   if (files.length === 0) note(`${dir} has no YAML at ${ref}: comparing against an empty configuration`);
-  const config = parseIstioConfig(files, cache);
+  const config = parseSourceFiles(files, cache);
   for (const n of config.notes) note(n);
   return config;
 }
