@@ -8,10 +8,13 @@
 //   stock    --docs FILE --out DIR         the same documents as plain ApiObjects, a Chart per file
 //   parse    --out DIR [--twice]           parse every YAML file of DIR (the analyzer's baseline)
 //   explain  --out DIR                     `zero-trust explain` of one request on DIR, in-process
-//   diff     --out DIR --work TMP [--change mesh-mtls]
+//   diff     --out DIR --work TMP [--change mesh-mtls] [--base]
 //                                          `zero-trust diff DIR DIR'`, DIR' = DIR minus one policy,
-//                                          or with the mesh-wide PeerAuthentication made PERMISSIVE
+//                                          or with the mesh-wide PeerAuthentication made PERMISSIVE;
+//                                          --base: `zero-trust diff --base HEAD` in a git repository
+//                                          where DIR is committed and DIR' is the working tree
 //   graph    --out DIR                     `zero-trust graph --to <first namespace>` on DIR, in-process
+import { spawnSync } from 'node:child_process';
 import { cpSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ApiObject, App, Chart } from 'cdk8s';
@@ -177,9 +180,20 @@ async function main(): Promise<void> {
         // the edges toward one workload), or with --change mesh-mtls, the mesh-wide
         // PeerAuthentication (root namespace) changed from STRICT to PERMISSIVE: a change of the
         // mesh default that every namespace of the generated mesh overrides.
-        const changed = join(opt('work'), 'diff-new');
-        rmSync(changed, { recursive: true, force: true });
+        // With --base, DIR is committed to a fresh git repository (before the clock) and the
+        // change is made in its working tree: `zero-trust diff --base HEAD`, what a pull request's
+        // CI runs, reading the old side with git.
+        const base = args.includes('--base');
+        const repo = join(opt('work'), 'diff-repo');
+        const changed = base ? join(repo, 'dist') : join(opt('work'), 'diff-new');
+        rmSync(base ? repo : changed, { recursive: true, force: true });
         cpSync(dir, changed, { recursive: true });
+        if (base) {
+          for (const gitArgs of [['init', '-q'], ['add', '.'], ['commit', '-q', '-m', 'base']]) {
+            const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...gitArgs], { cwd: repo, encoding: 'utf8' });
+            if (r.status !== 0) throw new Error(`git ${gitArgs[0]} failed: ${r.stderr}`);
+          }
+        }
         if (args.includes('--change') && opt('change') === 'mesh-mtls') {
           const file = join(changed, 'mesh.k8s.yaml');
           const docs = readFileSync(file, 'utf8').split('---\n');
@@ -193,7 +207,8 @@ async function main(): Promise<void> {
           const drop = docs.findIndex((d) => d.includes('kind: AuthorizationPolicy') && /name: \S+-allow\n/.test(d));
           writeFileSync(join(changed, file), docs.filter((_, i) => i !== drop).join('---\n'));
         }
-        argvCli = ['diff', dir, changed, '--quiet'];
+        argvCli = base ? ['diff', '--base', 'HEAD', '--dir', changed, '--quiet'] : ['diff', dir, changed, '--quiet'];
+        if (base) process.chdir(repo); // git runs where the command runs
       }
       let output = '';
       const io = { stdout: (t: string) => { output += t; }, stderr: (t: string) => { output += t; } };

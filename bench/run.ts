@@ -217,10 +217,11 @@ function measureSize(size: MeshSize): SizeResult {
 }
 
 // ---------------------------------------------------------------------------------------------
-// The analyzer at small-2000: explain, graph --to and diff (one edge, and the mesh-wide default)
+// The analyzer at small-2000: explain, graph --to and diff (one edge, the mesh-wide default, and
+// one edge against a git ref)
 // against parsing the YAML each reads
 
-const ANALYZER_COMMANDS = ['explain', 'graph', 'diff', 'diff-mesh'] as const;
+const ANALYZER_COMMANDS = ['explain', 'graph', 'diff', 'diff-mesh', 'diff-base'] as const;
 type AnalyzerCommand = (typeof ANALYZER_COMMANDS)[number];
 
 interface AnalyzerResult {
@@ -242,6 +243,7 @@ function measureAnalyzer(r: SizeResult): AnalyzerResult {
     ['graph', ['graph', '--out', r.libraryDir]],
     ['diff', ['diff', '--out', r.libraryDir, '--work', work]],
     ['diff-mesh', ['diff', '--out', r.libraryDir, '--work', work, '--change', 'mesh-mtls']],
+    ['diff-base', ['diff', '--out', r.libraryDir, '--work', work, '--base']],
   ];
   for (let i = 0; i < analyzerRuns; i++) {
     for (const [name, args] of steps) {
@@ -380,6 +382,7 @@ function main(): void {
       graph: 'zero-trust graph --to <namespace>',
       diff: 'zero-trust diff (one ALLOW policy removed)',
       'diff-mesh': 'zero-trust diff (mesh-wide PeerAuthentication STRICT -> PERMISSIVE)',
+      'diff-base': 'zero-trust diff --base HEAD (one ALLOW policy removed in the working tree)',
     };
     out.push(table(['command', 'time', 'vs parse', 'peak RSS', 'parse baseline'],
       ANALYZER_COMMANDS.map((c) => [what[c], ...cell(c), `${fmtMs(base(c).ms)} (${c.startsWith('diff') ? 'both folders' : 'one folder'})`])));
