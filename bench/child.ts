@@ -212,7 +212,7 @@ async function main(): Promise<void> {
         cpSync(dir, changed, { recursive: true });
         if (base) {
           for (const gitArgs of [['init', '-q'], ['add', '.'], ['commit', '-q', '-m', 'base']]) {
-            const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', ...gitArgs], { cwd: repo, encoding: 'utf8' });
+            const r = spawnSync('git', ['-c', 'user.name=bench', '-c', 'user.email=bench@example.com', '-c', 'commit.gpgsign=false', ...gitArgs], { cwd: repo, encoding: 'utf8' });
             if (r.status !== 0) throw new Error(`git ${gitArgs[0]} failed: ${r.stderr}`);
           }
         }

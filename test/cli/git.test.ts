@@ -12,7 +12,7 @@ function repoWith(files: Record<string, string>): string {
     mkdirSync(join(repo, name, '..'), { recursive: true });
     writeFileSync(join(repo, name), text);
   }
-  const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', ...args], { cwd: repo, encoding: 'utf8' });
+  const git = (...args: string[]) => spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'commit.gpgsign=false', ...args], { cwd: repo, encoding: 'utf8' });
   git('init', '-q');
   git('add', '.');
   git('commit', '-q', '-m', 'base');
