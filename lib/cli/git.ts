@@ -5,10 +5,11 @@ import { relative, resolve } from 'node:path';
 import type { PendingSourceFile } from '../analyzer/config';
 import { CliError } from './errors';
 
-function git(args: string[], cwd: string): string {
-  const result = spawnSync('git', args, { cwd, encoding: 'utf8', maxBuffer: 512 * 1024 * 1024 });
+/** git's output, as bytes (a file's size in `git cat-file` counts bytes); its first error line as a CliError. */
+function git(args: string[], cwd: string, input?: string): Buffer {
+  const result = spawnSync('git', args, { cwd, input, maxBuffer: 2 ** 31 - 1 });
   if (result.error) throw new CliError(`cannot run git: ${result.error.message}`);
-  if (result.status !== 0) throw new CliError(`git ${args[0]} failed: ${(result.stderr || '').trim().split('\n')[0]}`);
+  if (result.status !== 0) throw new CliError(`git ${args[0]} failed: ${result.stderr.toString('utf8').trim().split('\n')[0]}`);
   return result.stdout;
 }
 
@@ -24,16 +25,13 @@ export function yamlFilesAt(ref: string, dir: string, cwd = process.cwd()): Pend
   const prefix = relative(top, resolve(cwd, dir)).split('\\').join('/');
   // -z: names as they are; without it git quotes a name with a quote, a backslash or a control
   // character, and (core.quotePath) one with non-ASCII bytes.
-  const names = git(['ls-tree', '-r', '-z', '--name-only', '--full-tree', ref, '--', prefix || '.'], top)
+  const names = git(['ls-tree', '-r', '-z', '--name-only', '--full-tree', ref, '--', prefix || '.'], top).toString('utf8')
     .split('\0').filter((name) => /\.(ya?ml|json)$/i.test(name)).sort();
   if (names.length === 0) return [];
   const lineBreak = names.find((name) => name.includes('\n'));
   if (lineBreak !== undefined) throw new CliError(`${ref}:${JSON.stringify(lineBreak)}: a file name with a line break cannot be read from git; rename it`);
-  const batch = spawnSync('git', ['cat-file', '--batch'], { cwd: top, input: names.map((name) => `${ref}:${name}\n`).join(''), maxBuffer: 2 ** 31 - 1 });
-  if (batch.error) throw new CliError(`cannot run git: ${batch.error.message}`);
-  if (batch.status !== 0) throw new CliError(`git cat-file failed: ${batch.stderr.toString('utf8').trim().split('\n')[0]}`);
   // For each name, in order: "<object id> blob <size in bytes>", a line break, the content, a line break.
-  const out = batch.stdout;
+  const out = git(['cat-file', '--batch'], top, names.map((name) => `${ref}:${name}\n`).join(''));
   const files: PendingSourceFile[] = [];
   let position = 0;
   for (const name of names) {
