@@ -136,7 +136,8 @@ export class Workload extends Construct implements IWorkload {
    * recorded by its id (see hasEdge for where the two meet).
    */
   private readonly plainPeers = new Set<string>();
-  private readonly otherIds = new Set<string>();
+  /** Made at the first edge with limits or audited: most workloads of a large mesh have none. */
+  private otherIds?: Set<string>;
   /** Whether a peer of plainPeers has a name that ends like another edge's id (see hasEdge). */
   private plainPeerLikeId = false;
   /** Every edge toward this workload, however declared, in declaration order. */
@@ -210,7 +211,7 @@ export class Workload extends Construct implements IWorkload {
     }
     const edge = new EdgeDeclaration(peer, this, options, undefined, id);
     if (id !== undefined) {
-      this.otherIds.add(id);
+      (this.otherIds ??= new Set()).add(id);
     } else {
       this.plainPeers.add(peer.peerName);
       if (!this.plainPeerLikeId && LIKE_ID_SUFFIX.test(peer.peerName)) this.plainPeerLikeId = true;
@@ -252,7 +253,7 @@ export class Workload extends Construct implements IWorkload {
 
   /** @internal True if allowFrom/allowTo declared an edge with this id. */
   public _declaresEdge(id: string): boolean {
-    return this.otherIds.has(id) || (id.startsWith('from-') && this.plainPeers.has(id.slice('from-'.length)));
+    return this.otherIds?.has(id) === true || (id.startsWith('from-') && this.plainPeers.has(id.slice('from-'.length)));
   }
 
   /**
@@ -263,9 +264,9 @@ export class Workload extends Construct implements IWorkload {
    */
   private hasEdge(peerName: string, id: string | undefined): boolean {
     if (id === undefined) {
-      return this.plainPeers.has(peerName) || (this.otherIds.size > 0 && LIKE_ID_SUFFIX.test(peerName) && this.otherIds.has(`from-${peerName}`));
+      return this.plainPeers.has(peerName) || (this.otherIds !== undefined && LIKE_ID_SUFFIX.test(peerName) && this.otherIds.has(`from-${peerName}`));
     }
-    return this.otherIds.has(id) || (this.plainPeerLikeId && this.plainPeers.has(id.slice('from-'.length)));
+    return this.otherIds?.has(id) === true || (this.plainPeerLikeId && this.plainPeers.has(id.slice('from-'.length)));
   }
 
   /** @internal Records an edge declared as an AllowEdge construct (its `declaredAs`) toward this workload. */

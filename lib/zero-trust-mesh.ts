@@ -1,5 +1,5 @@
 import { ApiObject, Chart } from 'cdk8s';
-import { Construct, IConstruct } from 'constructs';
+import { Construct, IConstruct, IValidation } from 'constructs';
 import { CompiledMesh, compileMesh } from './core/compile';
 import type { ClientTlsModel, EdgeModel, ExternalServiceModel, MeshModel, NamespaceModel } from './core/model';
 import { ValidationIssue, ZeroTrustValidationError } from './core/validate';
@@ -82,14 +82,14 @@ export class ZeroTrustMesh extends Chart {
 
   private readonly members: IMeshMember[] = [];
   /**
-   * Which construct reports the issues of each origin: a construct its own, a workload those of
-   * the edges it recorded with allowFrom/allowTo. Other origins (a model built by hand) are
-   * reported by the mesh.
+   * The constructs that report issues of their own path (see reporterOf): a construct its own, a
+   * workload also those of the edges it recorded with allowFrom/allowTo.
    */
-  /** The constructs that report issues of their own path (see reporterOf). */
   private readonly attached = new WeakSet<IConstruct>();
   private compiled?: { readonly version: number; readonly result: CompiledMesh | ZeroTrustValidationError; readonly messages: Map<IConstruct, string[]> };
   private version = 0;
+  /** issuesFor, bound once: shared by the validation of every attached construct. */
+  private readonly issuesOf = (member: IConstruct) => this.issuesFor(member);
 
   constructor(scope: Construct, id: string, props: ZeroTrustMeshProps = {}) {
     props = checkInput(pathOf('ZeroTrustMesh', scope, id), { argument: 'props', optional: true }, Options.meshProps, props);
@@ -126,20 +126,14 @@ export class ZeroTrustMesh extends Chart {
 
   /**
    * @internal
-   * Makes a construct report the validation issues whose origin is its own path, plus `more`, its
-   * own checks. Validation runs once per synth: App.synth() calls every construct's validations,
-   * and all of them read the one cached compilation.
+   * Makes a construct report the validation issues whose origin is its own path, plus its own
+   * checks (`_ownIssues`, a Workload's). Validation runs once per synth: App.synth() calls every
+   * construct's validations, and all of them read the one cached compilation.
    */
-  public _attach(construct: IConstruct, more?: () => string[]): void {
+  public _attach(construct: IConstruct & { _ownIssues?(): string[] }): void {
     this.attached.add(construct);
     this.version++;
-    construct.node.addValidation({
-      validate: more === undefined ? () => this.issuesFor(construct) : () => {
-        const extra = more();
-        const own = this.issuesFor(construct);
-        return extra.length === 0 ? own : [...own, ...extra];
-      },
-    });
+    construct.node.addValidation(new MemberValidation(this.issuesOf, construct));
   }
 
   /**
@@ -205,11 +199,6 @@ export class ZeroTrustMesh extends Chart {
   }
 
   /**
-   * Each issue as its reporter's message. cdk8s prefixes a message with the reporter's path, so an
-   * issue of the reporter itself is its bare message, one of an edge recorded on a workload starts
-   * with the edge's id (`[shop/api] from-shop.web: ...`), and any other starts with its origin.
-   */
-  /**
    * The construct that reports issues of `origin`: the attached construct of that path, else the
    * workload that recorded an edge of that path with allowFrom/allowTo (`<workload path>/<edge
    * id>`; a child construct with such an id is refused, see Workload), else the mesh.
@@ -231,6 +220,11 @@ export class ZeroTrustMesh extends Chart {
     return this;
   }
 
+  /**
+   * Each issue as its reporter's message. cdk8s prefixes a message with the reporter's path, so an
+   * issue of the reporter itself is its bare message, one of an edge recorded on a workload starts
+   * with the edge's id (`[shop/api] from-shop.web: ...`), and any other starts with its origin.
+   */
   private messagesByReporter(issues: readonly ValidationIssue[]): Map<IConstruct, string[]> {
     const messages = new Map<IConstruct, string[]>();
     for (const issue of issues) {
@@ -292,4 +286,23 @@ export function foreignObjects(chart: Chart): Record<string, unknown>[] {
     const kb = `${b.kind}/${b.metadata?.name}`;
     return ka < kb ? -1 : ka > kb ? 1 : 0;
   });
+}
+
+/**
+ * The validation a mesh adds to each construct it attaches: its issues from the mesh's compilation,
+ * then its own checks. An object of two fields rather than a closure: a large mesh attaches tens of
+ * thousands of workloads, and a closure with its context and a `{ validate }` literal kept about
+ * three times the memory of this object, for the whole life of the app.
+ */
+class MemberValidation implements IValidation {
+  constructor(
+    private readonly issuesOf: (member: IConstruct) => string[],
+    private readonly member: IConstruct & { _ownIssues?(): string[] },
+  ) {}
+
+  public validate(): string[] {
+    const own = this.issuesOf(this.member);
+    const extra = this.member._ownIssues?.();
+    return extra === undefined || extra.length === 0 ? own : [...own, ...extra];
+  }
 }

@@ -168,7 +168,7 @@ export class ZeroTrustNamespace extends Chart implements IPeer, IMeshMember {
   /** @internal */
   public _addWorkload(workload: Workload): void {
     this.workloadList.push(workload);
-    this.mesh._attach(workload, () => workload._ownIssues());
+    this.mesh._attach(workload);
   }
 
   /** @internal Every workload of this namespace, matched on the namespace of its certificate. */
