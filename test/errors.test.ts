@@ -224,6 +224,32 @@ describe('identities and duplicates', () => {
       a.allowTo(b);
     })).toThrow(/duplicate edge shop\.a -> shop\/b/);
   });
+  it('refuses a duplicate allowFrom edge however many edges the workload already has', () => {
+    // A workload reads its plain edges off its list up to a few edges, and from a set beyond: the
+    // duplicate of the first, a middle and the last peer is found on both sides of that switch.
+    for (const peers of [1, 7, 8, 9, 30]) {
+      for (const again of new Set([0, Math.floor(peers / 2), peers - 1])) {
+        expect(build((app) => {
+          const { ns } = meshAndNamespace(app);
+          const api = ns.addWorkload('api');
+          const clients = Array.from({ length: peers }, (_, i) => ns.addWorkload(`c${i}`));
+          api.allowFrom(clients[0], { methods: ['GET'] }); // an edge with limits in the list too
+          for (const client of clients) api.allowFrom(client);
+          api.allowFrom(clients[again]);
+        }), `${peers} peers, again c${again}`).toThrow(new RegExp(`\\[shop/api/from-shop\\.c${again}\\] duplicate edge shop\\.c${again} -> shop/api`));
+      }
+    }
+    // The same peers once each are distinct edges, and a plain edge whose id another edge's limits
+    // would give is still refused with many edges declared.
+    const digest = createHash('sha256').update(JSON.stringify([['GET'], undefined, undefined])).digest('hex').slice(0, 8);
+    expect(build((app) => {
+      const { ns } = meshAndNamespace(app);
+      const api = ns.addWorkload('api');
+      for (let i = 0; i < 20; i++) api.allowFrom(ns.addWorkload(`c${i}`));
+      api.allowFrom(ns.addWorkload(`x-${digest}`));
+      api.allowFrom(ns.addWorkload('x'), { methods: ['GET'] });
+    })).toThrow(new RegExp(`\\[shop/api/from-shop\\.x-${digest}\\] duplicate edge`));
+  });
   it('refuses two allowFrom edges with one id: a plain edge from a peer whose name ends like the other edge\'s suffix', () => {
     // The edge from shop.x limited to GET has the id from-shop.x-<digest of its limits>; the plain
     // edge from a workload named x-<that digest> has the same id: one declared-by path for both.
@@ -331,6 +357,13 @@ describe('edges', () => {
       api.allowFrom(web);
       new Construct(api, 'from-shop.web');
     })).toThrow(/\[shop\/api\] from-shop\.web: the edge recorded by allowFrom\/allowTo is identified as "from-shop.web"/);
+    // With more edges than a workload reads off its list (see Workload.plainPeers).
+    expect(synth((app) => {
+      const { ns } = meshAndNamespace(app);
+      const api = ns.addWorkload('api');
+      for (let i = 0; i < 12; i++) api.allowFrom(ns.addWorkload(`c${i}`));
+      new Construct(api, 'from-shop.c4');
+    })).toThrow(/\[shop\/api\] from-shop\.c4: the edge recorded by allowFrom\/allowTo is identified as "from-shop.c4"/);
   });
   it('refuses a source that claims to be an undeclared workload of a managed namespace', () => {
     expect(synth((app) => {
