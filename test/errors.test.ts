@@ -225,8 +225,8 @@ describe('identities and duplicates', () => {
     })).toThrow(/duplicate edge shop\.a -> shop\/b/);
   });
   it('refuses a duplicate allowFrom edge however many edges the workload already has', () => {
-    // A workload reads its plain edges off its list up to a few edges, and from a set beyond: the
-    // duplicate of the first, a middle and the last peer is found on both sides of that switch.
+    // The duplicate of the first, a middle and the last peer, after a few edges and after many (a
+    // workload may keep a few edges and many edges in different structures).
     for (const peers of [1, 7, 8, 9, 30]) {
       for (const again of new Set([0, Math.floor(peers / 2), peers - 1])) {
         expect(build((app) => {
@@ -239,8 +239,8 @@ describe('identities and duplicates', () => {
         }), `${peers} peers, again c${again}`).toThrow(new RegExp(`\\[shop/api/from-shop\\.c${again}\\] duplicate edge shop\\.c${again} -> shop/api`));
       }
     }
-    // The same peers once each are distinct edges, and a plain edge whose id another edge's limits
-    // would give is still refused with many edges declared.
+    // With many edges declared, a plain edge whose id another edge's limits would give is still
+    // refused (and the twenty distinct peers before it are not).
     const digest = createHash('sha256').update(JSON.stringify([['GET'], undefined, undefined])).digest('hex').slice(0, 8);
     expect(build((app) => {
       const { ns } = meshAndNamespace(app);
@@ -357,7 +357,7 @@ describe('edges', () => {
       api.allowFrom(web);
       new Construct(api, 'from-shop.web');
     })).toThrow(/\[shop\/api\] from-shop\.web: the edge recorded by allowFrom\/allowTo is identified as "from-shop.web"/);
-    // With more edges than a workload reads off its list (see Workload.plainPeers).
+    // The same after many edges.
     expect(synth((app) => {
       const { ns } = meshAndNamespace(app);
       const api = ns.addWorkload('api');
